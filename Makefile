@@ -1,0 +1,30 @@
+# Set-up and everyday commands. Each target installs what it needs first, so
+# on a fresh machine `make quickstart` and `make test` are all it takes.
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+WORKDIR ?= runs/quickstart
+
+.PHONY: install quickstart test lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+# The native ops compile against the installed TensorFlow, so TensorFlow and
+# the build tools go in first and the package builds without isolation.
+install: $(BIN)/python
+	$(BIN)/python -m pip install -q "tensorflow==2.21.*" "pybind11>=2.12" "setuptools>=68" wheel
+	$(BIN)/python -m pip install -q --no-build-isolation -e '.[test]'
+
+quickstart: install
+	$(BIN)/tfmtl-train --config=configs/quickstart.py --workdir=$(WORKDIR)
+
+test: install
+	$(BIN)/python -m pytest -q tests
+
+lint: install
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf build *.egg-info tfmtl/ops/*.so

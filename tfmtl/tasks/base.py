@@ -1,0 +1,158 @@
+"""The base class of task types."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import ClassVar
+
+import ml_collections
+import numpy as np
+
+from tfmtl.config import ConfigError
+from tfmtl.data import Sentence, Vocabulary
+from tfmtl.tasks import data_source
+
+
+class Task:
+    """A task trained on the shared model: its data, head, loss, metrics and outputs.
+
+    A task type subclasses this, declares its config keys in
+    :meth:`default_config`, and implements the data, model and evaluation
+    hooks below. The trainer only talks to tasks through these methods, so a
+    new type (sequence-to-sequence, language modelling, an auxiliary
+    objective) is one new module in ``tfmtl/tasks/``.
+
+    Args:
+        name: the task's name, the key of its config entry and of its output.
+        config: the task's resolved config entry.
+    """
+
+    # Key of this task's target in encoded examples and batches.
+    target_key: ClassVar[str] = ""
+
+    def __init__(self, name: str, config: ml_collections.ConfigDict):
+        self.name = name
+        self.config = config
+        self.labels: Vocabulary | None = None
+
+    # Config ---------------------------------------------------------------
+
+    @classmethod
+    def default_config(cls) -> ml_collections.ConfigDict:
+        """The keys every task has; subclasses add their own."""
+        c = ml_collections.ConfigDict()
+        c.type = ""  # Task type (set by task_config).
+        c.data = data_source.data_config()
+        c.layer = -1  # Encoder layer the head reads: 1 = lowest, -1 = top.
+        c.loss_weight = 1.0  # Multiplies the task's loss.
+        c.mixing_ratio = 1.0  # "ratio" sampler: sampling weight relative to the reference task.
+        c.metric = "auto"  # Dev metric for early stopping and the best checkpoint ("auto": main).
+        return c
+
+    @classmethod
+    def resolve_config(cls, entry: ml_collections.ConfigDict, key: str,
+                       config: ml_collections.ConfigDict, *, check_files: bool) -> None:
+        """Checks a task entry in the context of the whole config; resolves its paths.
+
+        Raises:
+            ConfigError: naming the offending key.
+        """
+        from tfmtl.config import resolve_path
+
+        data = entry.data
+        if data.format not in data_source.FORMATS:
+            raise ConfigError(
+                f"{key}.data.format",
+                f"unknown format {data.format!r}; known: {', '.join(data_source.FORMATS)}",
+            )
+        if data.format == "synthetic":
+            if data.sentences < 10:
+                raise ConfigError(f"{key}.data.sentences", f"must be >= 10, got {data.sentences}")
+        else:
+            if not data.train:
+                raise ConfigError(f"{key}.data.train", "no training file given")
+            if data.holdout < 0:
+                raise ConfigError(f"{key}.data.holdout", f"must be >= 0, got {data.holdout}")
+            if data.holdout and data.dev:
+                raise ConfigError(f"{key}.data.holdout", "set either data.dev or data.holdout")
+            for split in data_source.SPLITS:
+                data[split] = resolve_path(config, data[split])
+                if check_files and data[split] and not os.path.isfile(data[split]):
+                    raise ConfigError(f"{key}.data.{split}", f"no such file: {data[split]}")
+        layers = config.model.encoder.layers
+        if entry.layer != -1 and not 1 <= entry.layer <= layers:
+            raise ConfigError(
+                f"{key}.layer",
+                f"{entry.layer} is not a layer of the encoder, which has {layers} "
+                f"(use 1..{layers}, or -1 for the top)",
+            )
+        if entry.loss_weight <= 0:
+            raise ConfigError(f"{key}.loss_weight", f"must be > 0, got {entry.loss_weight}")
+        if entry.mixing_ratio < 0:
+            raise ConfigError(f"{key}.mixing_ratio", f"must be >= 0, got {entry.mixing_ratio}")
+        if entry.metric != "auto" and entry.metric not in cls.metric_names():
+            raise ConfigError(
+                f"{key}.metric",
+                f"unknown metric {entry.metric!r}; known: auto, {', '.join(cls.metric_names())}",
+            )
+
+    @classmethod
+    def metric_names(cls) -> tuple[str, ...]:
+        """Dev metrics this type can report (higher is better)."""
+        raise NotImplementedError
+
+    def layer(self, num_layers: int) -> int:
+        """The 1-based encoder layer this task's head reads."""
+        return num_layers if self.config.layer == -1 else self.config.layer
+
+    # Data -----------------------------------------------------------------
+
+    def read(self, split: str) -> list[Sentence]:
+        """The task's sentences of one split ([] when it has none)."""
+        return data_source.load_split(self.config.data, split)
+
+    def build_labels(self, train: Sequence[Sentence]) -> Vocabulary:
+        """Builds (and keeps) the label vocabulary from the training sentences."""
+        raise NotImplementedError
+
+    def encode_target(self, sentence: Sentence) -> dict[str, np.ndarray]:
+        """The encoded target of one sentence, keyed by :attr:`target_key`."""
+        raise NotImplementedError
+
+    # Model ----------------------------------------------------------------
+
+    def build_head(self, features, mask):
+        """Builds the head on the encoder features it reads; returns its logits.
+
+        Args:
+            features: KerasTensor [batch, time, dim] from the task's layer.
+            mask: KerasTensor bool [batch, time], True on real tokens.
+        """
+        raise NotImplementedError
+
+    def loss(self, batch, logits):
+        """Returns (summed loss, number of items summed) for one batch."""
+        raise NotImplementedError
+
+    def predict(self, logits):
+        """Maps logits to predicted label ids (in graph)."""
+        raise NotImplementedError
+
+    # Evaluation -----------------------------------------------------------
+
+    @property
+    def main_metric(self) -> str:
+        """The dev metric used for early stopping and the best checkpoint."""
+        raise NotImplementedError
+
+    def evaluate(self, sentences: Sequence[Sentence], predictions: Sequence[np.ndarray],
+                 oov: Sequence[np.ndarray]) -> dict[str, float]:
+        """Scores predictions (one id array per sentence) against the gold labels.
+
+        Args:
+            sentences: the gold sentences.
+            predictions: predicted label ids per sentence.
+            oov: per sentence, True for tokens outside the word vocabulary.
+        """
+        raise NotImplementedError

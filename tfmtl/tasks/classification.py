@@ -1,0 +1,93 @@
+"""Sentence classification: one label per sentence from pooled encoder states."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import keras
+import ml_collections
+import numpy as np
+import tensorflow as tf
+
+from tfmtl.config import ConfigError
+from tfmtl.data import DataError, Sentence, Vocabulary
+from tfmtl.metrics import classification_scores
+from tfmtl.tasks import TASKS
+from tfmtl.tasks.base import Task
+from tfmtl.tasks.masked_pooling import MaskedPooling
+
+
+@TASKS.register("classification")
+class Classification(Task):
+    """A softmax over sentence labels on the masked pooling of one encoder layer.
+
+    Labels come from TSV files (``label<TAB>text``) or the synthetic corpus's
+    sentence label.
+    """
+
+    target_key = "label"
+
+    @classmethod
+    def default_config(cls) -> ml_collections.ConfigDict:
+        c = super().default_config()
+        c.data.format = "tsv"
+        c.pooling = "max"  # Pooling over tokens: "max", "mean" or "max_mean".
+        c.hidden = 0  # Units of a tanh layer before the softmax (0 = none).
+        return c
+
+    @classmethod
+    def resolve_config(cls, entry, key, config, *, check_files):
+        super().resolve_config(entry, key, config, check_files=check_files)
+        if entry.data.format not in ("tsv", "synthetic"):
+            raise ConfigError(
+                f"{key}.data.format",
+                f"classification reads sentence labels from 'tsv' or 'synthetic', "
+                f"not {entry.data.format!r}",
+            )
+        if entry.pooling not in MaskedPooling.MODES:
+            raise ConfigError(
+                f"{key}.pooling",
+                f"{entry.pooling!r} is not one of {', '.join(MaskedPooling.MODES)}",
+            )
+        if entry.hidden < 0:
+            raise ConfigError(f"{key}.hidden", f"must be >= 0, got {entry.hidden}")
+
+    @classmethod
+    def metric_names(cls):
+        return ("accuracy", "macro_f1")
+
+    @staticmethod
+    def label(sentence: Sentence) -> str:
+        if sentence.label is None:
+            raise DataError(sentence.path, sentence.line, "sentence has no label")
+        return sentence.label
+
+    def build_labels(self, train: Sequence[Sentence]) -> Vocabulary:
+        self.labels = Vocabulary.build((self.label(s) for s in train), pad=False, oov=True)
+        return self.labels
+
+    def encode_target(self, sentence: Sentence) -> dict[str, np.ndarray]:
+        return {"label": np.int32(self.labels.lookup(self.label(sentence)))}
+
+    def build_head(self, features, mask):
+        x = MaskedPooling(self.config.pooling, name=f"{self.name}_pool")(features, mask=mask)
+        if self.config.hidden:
+            x = keras.layers.Dense(self.config.hidden, activation="tanh",
+                                   name=f"{self.name}_hidden")(x)
+        return keras.layers.Dense(len(self.labels), name=f"{self.name}_logits")(x)
+
+    def loss(self, batch, logits):
+        xent = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=batch["label"], logits=logits)
+        return tf.reduce_sum(xent), tf.cast(tf.shape(xent)[0], logits.dtype)
+
+    def predict(self, logits):
+        return tf.argmax(logits, axis=-1, output_type=tf.int32)
+
+    @property
+    def main_metric(self) -> str:
+        return "accuracy" if self.config.metric == "auto" else self.config.metric
+
+    def evaluate(self, sentences, predictions, oov):
+        gold = [self.label(s) for s in sentences]
+        pred = [self.labels.tokens[int(p)] for p in predictions]
+        return classification_scores(gold, pred)

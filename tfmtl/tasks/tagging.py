@@ -1,0 +1,125 @@
+"""Token tagging: POS, chunking, named entities, any label per token."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import keras
+import ml_collections
+import numpy as np
+import tensorflow as tf
+
+from tfmtl.config import ConfigError
+from tfmtl.data import Sentence, Vocabulary
+from tfmtl.metrics import is_span_tagset, span_f1, token_accuracy
+from tfmtl.tasks import TASKS, data_source
+from tfmtl.tasks.base import Task
+
+CONLLU_COLUMNS = ("lemma", "upos", "xpos", "feats", "head", "deprel", "deps", "misc")
+
+
+@TASKS.register("tagging")
+class Tagging(Task):
+    """A softmax over labels for every token, read from one encoder layer.
+
+    Supervising a low-level task (POS) at a lower layer than a higher-level
+    one (chunking) is Søgaard & Goldberg's low-level supervision: set the
+    task's ``layer``. Labels that look like BIO/BIOES spans are also scored
+    with span F1 exactly as the conlleval script scores them.
+
+    Reference:
+        Søgaard and Goldberg, "Deep multi-task learning with low level tasks
+        supervised at lower layers", ACL 2016.
+    """
+
+    target_key = "tags"
+
+    @classmethod
+    def default_config(cls) -> ml_collections.ConfigDict:
+        c = super().default_config()
+        c.hidden = 0  # Units of a tanh layer before the softmax (0 = none).
+        return c
+
+    @classmethod
+    def resolve_config(cls, entry, key, config, *, check_files):
+        super().resolve_config(entry, key, config, check_files=check_files)
+        data = entry.data
+        column = data.column
+        if data.format == "tsv":
+            raise ConfigError(f"{key}.data.format", "tagging needs token labels; tsv has none")
+        if data.format == "conllu" and column not in CONLLU_COLUMNS:
+            raise ConfigError(
+                f"{key}.data.column",
+                f"{column!r} is not a CoNLL-U column; use one of {', '.join(CONLLU_COLUMNS)}",
+            )
+        if data.format == "synthetic" and column not in data_source.SYNTHETIC_COLUMNS:
+            raise ConfigError(
+                f"{key}.data.column",
+                f"{column!r} is not a synthetic column; use one of "
+                f"{', '.join(data_source.SYNTHETIC_COLUMNS)}",
+            )
+        if data.format == "conll":
+            try:
+                index = int(column)
+            except ValueError:
+                index = 0
+            if index == 0:
+                raise ConfigError(
+                    f"{key}.data.column",
+                    f"{column!r}: give the label column's index, e.g. '1' or '-1' (the last)",
+                )
+        if entry.hidden < 0:
+            raise ConfigError(f"{key}.hidden", f"must be >= 0, got {entry.hidden}")
+
+    @classmethod
+    def metric_names(cls):
+        return ("accuracy", "oov_accuracy", "f1", "precision", "recall")
+
+    def tags(self, sentence: Sentence) -> tuple[str, ...]:
+        return sentence.column(self.config.data.column)
+
+    def build_labels(self, train: Sequence[Sentence]) -> Vocabulary:
+        self.labels = Vocabulary.build(
+            (tag for sentence in train for tag in self.tags(sentence)), pad=False, oov=True
+        )
+        return self.labels
+
+    @property
+    def spans(self) -> bool:
+        """True when the labels are BIO/BIOES-style spans."""
+        return is_span_tagset(t for t in self.labels.tokens if t != Vocabulary.OOV)
+
+    def encode_target(self, sentence: Sentence) -> dict[str, np.ndarray]:
+        return {"tags": self.labels.encode(self.tags(sentence))}
+
+    def build_head(self, features, mask):
+        x = features
+        if self.config.hidden:
+            x = keras.layers.Dense(self.config.hidden, activation="tanh",
+                                   name=f"{self.name}_hidden")(x)
+        return keras.layers.Dense(len(self.labels), name=f"{self.name}_logits")(x)
+
+    def loss(self, batch, logits):
+        tags = batch["tags"]
+        mask = tf.sequence_mask(batch["lengths"], tf.shape(tags)[1], dtype=logits.dtype)
+        xent = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tags, logits=logits)
+        return tf.reduce_sum(xent * mask), tf.reduce_sum(mask)
+
+    def predict(self, logits):
+        return tf.argmax(logits, axis=-1, output_type=tf.int32)
+
+    @property
+    def main_metric(self) -> str:
+        if self.config.metric != "auto":
+            return self.config.metric
+        return "f1" if self.spans else "accuracy"
+
+    def evaluate(self, sentences, predictions, oov):
+        gold = [self.tags(s) for s in sentences]
+        pred = [self.labels.decode(p[: len(g)]) for p, g in zip(predictions, gold, strict=True)]
+        masks = [m[: len(g)] for m, g in zip(oov, gold, strict=True)]
+        scores = token_accuracy(gold, pred, masks)
+        if self.spans:
+            spans = span_f1(gold, pred)
+            scores.update(precision=spans.precision, recall=spans.recall, f1=spans.f1)
+        return scores

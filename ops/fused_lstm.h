@@ -1,0 +1,104 @@
+// Fused LSTM over a whole sequence, forward and backward (BPTT), float32.
+//
+// The plain algorithm, free of any framework: tensors are raw pointers to
+// dense row-major arrays; threads and matrix products come through
+// parallel.h on CPU, and the caller's CUDA stream on GPU.
+//
+// Layout and semantics are those of keras.layers.LSTM (tanh / sigmoid):
+//   x        [B, T, E]   inputs, batch-major
+//   h0, c0   [B, H]      initial state
+//   kernel   [E, 4H]     gate blocks in the order i, f, c, o
+//   recurrent_kernel [H, 4H], bias [4H]
+//   lengths  [B] int32   steps 0..lengths[b]-1 are in the sequence (null: all T)
+//   hseq     [B, T, H]   h at each input step, zero past the length
+//   h_last, c_last [B, H] state after the last step in the sequence
+//   z_t = x_t kernel + h_{t-1} recurrent_kernel + bias
+//   i, f, o = sigmoid(z_i, z_f, z_o); g = tanh(z_c)
+//   c_t = f c_{t-1} + i g; h_t = o tanh(c_t)
+// With reverse, example b runs over lengths[b]-1, ..., 0 (the steps past its
+// length are skipped, like tf.reverse_sequence), and hseq stays aligned with
+// the input steps.
+//
+// The forward pass fills a workspace (the activated gates and the cell states
+// of every step) that the backward pass reads; its size is
+// FusedLSTMWorkspaceSize floats, the same on CPU and GPU.
+#ifndef TFMTL_OPS_FUSED_LSTM_H_
+#define TFMTL_OPS_FUSED_LSTM_H_
+
+#include <cstdint>
+
+#include "parallel.h"
+
+namespace tfmtl {
+
+struct LSTMShape {
+  int64_t batch = 0;   // B
+  int64_t time = 0;    // T
+  int64_t input = 0;   // E
+  int64_t units = 0;   // H
+  bool reverse = false;
+};
+
+// Hidden units rounded up to the CPU kernels' panel width (16).
+inline int64_t PaddedUnits(int64_t units) { return (units + 15) / 16 * 16; }
+
+// Floats of workspace for one call: 5 * T * B * PaddedUnits(H).
+inline int64_t FusedLSTMWorkspaceSize(const LSTMShape& s) {
+  return 5 * s.time * s.batch * PaddedUnits(s.units);
+}
+
+struct FusedLSTMForwardArgs {
+  const float* x;
+  const float* h0;
+  const float* c0;
+  const float* kernel;
+  const float* recurrent_kernel;
+  const float* bias;
+  const int32_t* lengths;  // may be null
+  float* hseq;
+  float* h_last;
+  float* c_last;
+  float* workspace;
+};
+
+struct FusedLSTMBackwardArgs {
+  // Forward inputs and results.
+  const float* x;
+  const float* h0;
+  const float* c0;
+  const float* kernel;
+  const float* recurrent_kernel;
+  const int32_t* lengths;  // may be null
+  const float* hseq;
+  const float* workspace;
+  // Incoming gradients (any may be null: zero).
+  const float* d_hseq;
+  const float* d_h_last;
+  const float* d_c_last;
+  // Results.
+  float* dx;
+  float* dh0;
+  float* dc0;
+  float* d_kernel;
+  float* d_recurrent_kernel;
+  float* d_bias;
+};
+
+void FusedLSTMForwardCpu(const LSTMShape& shape, const FusedLSTMForwardArgs& args,
+                         Parallel* parallel, Gemm* gemm);
+void FusedLSTMBackwardCpu(const LSTMShape& shape, const FusedLSTMBackwardArgs& args,
+                          Parallel* parallel, Gemm* gemm);
+
+// CUDA versions (fused_lstm_kernels.cu.cc), on device pointers, enqueued on
+// `stream` (a cudaStream_t). The device scratch they need is passed in:
+// FusedLSTMGpuScratchSize floats, 256-byte aligned. Return an empty string on
+// success, else the failing CUDA or cuBLAS call and its error.
+int64_t FusedLSTMGpuScratchSize(const LSTMShape& shape, bool backward);
+const char* FusedLSTMForwardGpu(const LSTMShape& shape, const FusedLSTMForwardArgs& args,
+                                float* scratch, void* stream);
+const char* FusedLSTMBackwardGpu(const LSTMShape& shape, const FusedLSTMBackwardArgs& args,
+                                 float* scratch, void* stream);
+
+}  // namespace tfmtl
+
+#endif  // TFMTL_OPS_FUSED_LSTM_H_

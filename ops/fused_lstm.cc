@@ -66,16 +66,16 @@ void FusedLSTMForwardCpu(const LSTMShape& s, const FusedLSTMForwardArgs& a, Para
   // Packed weights: [Hp / 4][E + Hp][16].
   AlignedBuffer panels(n_panels * kt * kNR);
   AlignedBuffer bias(4 * Hp);
-  parallel->For(n_panels, [&](int64_t p0, int64_t p1) {
-    for (int64_t p = p0; p < p1; ++p) {
-      float* panel = panels.data() + p * kt * kNR;
-      for (int64_t j = 0; j < kNR; ++j) {
-        const int64_t col = KerasColumn(p * kNR + j, H);
-        for (int64_t k = 0; k < E; ++k) panel[k * kNR + j] = col < 0 ? 0.0f : a.kernel[k * 4 * H + col];
-        for (int64_t k = 0; k < Hp; ++k) {
-          panel[(E + k) * kNR + j] =
-              (col < 0 || k >= H) ? 0.0f : a.recurrent_kernel[k * 4 * H + col];
-        }
+  // Row k of [kernel; recurrent_kernel] goes to row k of every panel.
+  std::vector<int64_t> cols(4 * Hp);
+  for (int64_t c = 0; c < 4 * Hp; ++c) cols[c] = KerasColumn(c, H);
+  parallel->For(kt, [&](int64_t k0, int64_t k1) {
+    for (int64_t k = k0; k < k1; ++k) {
+      const float* src = k < E ? a.kernel + k * 4 * H
+                               : (k - E < H ? a.recurrent_kernel + (k - E) * 4 * H : nullptr);
+      for (int64_t c = 0; c < 4 * Hp; ++c) {
+        panels.data()[(c / kNR) * kt * kNR + k * kNR + c % kNR] =
+            (src == nullptr || cols[c] < 0) ? 0.0f : src[cols[c]];
       }
     }
   });

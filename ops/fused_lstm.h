@@ -47,47 +47,57 @@ inline int64_t FusedLSTMWorkspaceSize(const LSTMShape& s) {
   return 5 * s.time * s.batch * PaddedUnits(s.units);
 }
 
-struct FusedLSTMForwardArgs {
-  const float* x;
-  const float* h0;
-  const float* c0;
-  const float* kernel;
-  const float* recurrent_kernel;
-  const float* bias;
+template <typename T>
+struct FusedLSTMForwardArgsT {
+  const T* x;
+  const T* h0;
+  const T* c0;
+  const T* kernel;
+  const T* recurrent_kernel;
+  const T* bias;
   const int32_t* lengths;  // may be null
-  float* hseq;
-  float* h_last;
-  float* c_last;
-  float* workspace;
+  T* hseq;
+  T* h_last;
+  T* c_last;
+  T* workspace;
 };
 
-struct FusedLSTMBackwardArgs {
+template <typename T>
+struct FusedLSTMBackwardArgsT {
   // Forward inputs and results.
-  const float* x;
-  const float* h0;
-  const float* c0;
-  const float* kernel;
-  const float* recurrent_kernel;
+  const T* x;
+  const T* h0;
+  const T* c0;
+  const T* kernel;
+  const T* recurrent_kernel;
   const int32_t* lengths;  // may be null
-  const float* hseq;
-  const float* workspace;
+  const T* hseq;
+  const T* workspace;
   // Incoming gradients (any may be null: zero).
-  const float* d_hseq;
-  const float* d_h_last;
-  const float* d_c_last;
+  const T* d_hseq;
+  const T* d_h_last;
+  const T* d_c_last;
   // Results.
-  float* dx;
-  float* dh0;
-  float* dc0;
-  float* d_kernel;
-  float* d_recurrent_kernel;
-  float* d_bias;
+  T* dx;
+  T* dh0;
+  T* dc0;
+  T* d_kernel;
+  T* d_recurrent_kernel;
+  T* d_bias;
 };
 
+using FusedLSTMForwardArgs = FusedLSTMForwardArgsT<float>;
+using FusedLSTMBackwardArgs = FusedLSTMBackwardArgsT<float>;
+
+// float32: packed SIMD kernels, threads and products from `parallel`/`gemm`.
 void FusedLSTMForwardCpu(const LSTMShape& shape, const FusedLSTMForwardArgs& args,
                          Parallel* parallel, Gemm* gemm);
 void FusedLSTMBackwardCpu(const LSTMShape& shape, const FusedLSTMBackwardArgs& args,
                           Parallel* parallel, Gemm* gemm);
+
+// float64: plain loops on one thread, for gradient checks and references.
+void FusedLSTMForwardCpu(const LSTMShape& shape, const FusedLSTMForwardArgsT<double>& args);
+void FusedLSTMBackwardCpu(const LSTMShape& shape, const FusedLSTMBackwardArgsT<double>& args);
 
 // CUDA versions (fused_lstm_kernels.cu.cc), on device pointers, enqueued on
 // `stream` (a cudaStream_t). The device scratch they need is passed in:

@@ -17,11 +17,17 @@ void GradientReversalBackwardCpu(const T* grad, T lambda, int64_t n, T* out) {
   for (int64_t i = 0; i < n; ++i) out[i] = scale * grad[i];
 }
 
-// CUDA version (gradient_reversal_kernels.cu.cc), enqueued on `stream` (a
-// cudaStream_t). Returns an empty string on success, else the error.
-template <typename T>
-const char* GradientReversalBackwardGpu(const T* grad, T lambda, int64_t n, T* out,
+// CUDA versions (gradient_reversal_kernels.cu.cc), enqueued on `stream` (a
+// cudaStream_t). Return an empty string on success, else the failing call and
+// its error. The 16-bit ones take IEEE half / bfloat16 bit patterns.
+const char* GradientReversalBackwardGpu(const float* grad, float lambda, int64_t n, float* out,
                                         void* stream);
+const char* GradientReversalBackwardGpu(const double* grad, double lambda, int64_t n,
+                                        double* out, void* stream);
+const char* GradientReversalBackwardGpuHalf(const uint16_t* grad, float lambda, int64_t n,
+                                            uint16_t* out, void* stream);
+const char* GradientReversalBackwardGpuBf16(const uint16_t* grad, float lambda, int64_t n,
+                                            uint16_t* out, void* stream);
 
 }  // namespace tfmtl
 

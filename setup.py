@@ -1,10 +1,19 @@
 """Build and install tfmtl.
 
-The Python package is plain setuptools. The native ops (ops/) are added to
-this build by the native-ops work: see ops/README.md once it exists.
+The Python package is plain setuptools. The native ops (ops/: C++ and CUDA
+kernels, the TensorFlow op library and the pybind11 modules) are compiled by
+build_ext into tfmtl/ops/ (see ops/README.md and ops/native_build.py); build
+with TensorFlow and pybind11 installed and without build isolation:
+`pip install --no-build-isolation -e .`.
 """
 
+import os
+import sys
+
 import setuptools
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "ops"))
+from native_build import BuildNative, native_extensions  # noqa: E402
 
 setuptools.setup(
     name="tfmtl",
@@ -13,6 +22,8 @@ setuptools.setup(
     "task mixing, auxiliary objectives, native ops and SavedModel export.",
     python_requires=">=3.11,<3.12",
     packages=setuptools.find_packages(include=["tfmtl", "tfmtl.*"]),
+    ext_modules=native_extensions(),
+    cmdclass={"build_ext": BuildNative},
     install_requires=[
         "tensorflow==2.21.*",
         "tensorflow-text==2.21.*",

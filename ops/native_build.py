@@ -243,7 +243,8 @@ class BuildNative(build_ext):
                 objs += [self._obj(n, "core") for n in CUDA_HOST_SOURCES]
             cmd = ["g++", "-shared", "-o", out, *objs, *self.tf[1], "-ldl", "-lpthread"]
         elif ext.kind == "pybind":
-            objs = core + [self._obj("thread_pool.cc", "core"), self._obj("pywrap_kernels.cc", "py")]
+            objs = core + [self._obj("thread_pool.cc", "core"),
+                           self._obj("pywrap_kernels.cc", "py")]
             cmd = ["g++", "-shared", "-o", out, *objs, "-lpthread"]
         else:
             objs = core + [self._obj("thread_pool.cc", "core")]

@@ -6,7 +6,12 @@ layer here falls back to stock TensorFlow with the same results.
 """
 
 from tfmtl.ops.fused_lstm import FusedLSTM, fused_lstm
-from tfmtl.ops.gradient_reversal import SCHEDULES, GradientReversal, ganin_schedule, gradient_reversal
+from tfmtl.ops.gradient_reversal import (
+    SCHEDULES,
+    GradientReversal,
+    ganin_schedule,
+    gradient_reversal,
+)
 from tfmtl.ops.loader import native_ops_available
 from tfmtl.ops.stock import to_stock, to_stock_layer
 

@@ -32,7 +32,16 @@ def to_stock_layer(layer: keras.layers.Layer) -> keras.layers.Layer:
 
 
 def to_stock(model: keras.Model) -> keras.Model:
-    """Clones a functional or sequential model with stock layers and copies its weights."""
+    """Clones a functional or sequential model with stock layers and copies its weights.
+
+    GradientReversal's `progress` variable has no place in the stock model (an
+    identity); every other weight is copied layer by layer, matched by name.
+    """
     stock = keras.models.clone_model(model, clone_function=to_stock_layer)
-    stock.set_weights(model.get_weights())
+    sources = {layer.name: layer for layer in model.layers}
+    for layer in stock.layers:
+        source = sources[layer.name]
+        if isinstance(source, GradientReversal):
+            continue
+        layer.set_weights(source.get_weights())
     return stock

@@ -1,1 +1,24 @@
+"""The data layer: readers, the synthetic corpus, vocabularies and ``tf.data`` pipelines.
 
+Everything here except :func:`make_dataset` works without TensorFlow, which that function
+imports when it is first called.
+"""
+
+from tfmtl.data.conll import read_conll
+from tfmtl.data.conllu import CONLLU_FIELDS, read_conllu
+from tfmtl.data.errors import DataError
+from tfmtl.data.parallel import read_parallel
+from tfmtl.data.readers import READERS
+from tfmtl.data.sentence import Sentence
+from tfmtl.data.tsv import read_tsv
+
+__all__ = [
+    "CONLLU_FIELDS",
+    "READERS",
+    "DataError",
+    "Sentence",
+    "read_conll",
+    "read_conllu",
+    "read_parallel",
+    "read_tsv",
+]

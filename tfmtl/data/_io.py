@@ -1,0 +1,67 @@
+"""Line-level file access shared by the readers and writers of the data layer."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from tfmtl.data.errors import DataError
+
+_TRAILING = " \t\r\n"
+
+
+def iter_lines(path: str | os.PathLike, strip: str = _TRAILING) -> Iterator[tuple[int, str]]:
+    """Yields ``(line_number, text)`` for each line of a UTF-8 file, streaming.
+
+    Line numbers are 1-based. The characters in ``strip`` are removed from the end of each line
+    (by default line endings, LF or CRLF, and trailing spaces and tabs), and a byte-order mark
+    from the start of the file.
+
+    Raises:
+        DataError: the file cannot be opened (line None), or a line is not valid UTF-8.
+    """
+    try:
+        handle = open(path, "rb")
+    except FileNotFoundError:
+        raise DataError(path, None, "no such file") from None
+    except IsADirectoryError:
+        raise DataError(path, None, "is a directory, expected a file") from None
+    except OSError as error:
+        raise DataError(path, None, f"cannot open: {error.strerror or error}") from None
+    with handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise DataError(
+                    path,
+                    number,
+                    f"invalid UTF-8 (byte 0x{raw[error.start]:02x} at column {error.start + 1})",
+                ) from None
+            if number == 1 and text.startswith("\ufeff"):
+                text = text[1:]
+            yield number, text.rstrip(strip)
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
+    """Writes ``text`` as UTF-8 to ``path`` through a temporary file and ``os.replace``.
+
+    Readers never see a half-written file: the destination holds either its old content or the
+    new one. Returns the destination path.
+    """
+    path = Path(path)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+            stream.write(text)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except FileNotFoundError:
+            pass
+        raise
+    return path

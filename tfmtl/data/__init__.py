@@ -11,12 +11,15 @@ from tfmtl.data.parallel import read_parallel
 from tfmtl.data.readers import READERS
 from tfmtl.data.sentence import Sentence
 from tfmtl.data.tsv import read_tsv
+from tfmtl.data.vocabulary import Vocabulary, build_char_vocabulary
 
 __all__ = [
     "CONLLU_FIELDS",
     "READERS",
     "DataError",
     "Sentence",
+    "Vocabulary",
+    "build_char_vocabulary",
     "read_conll",
     "read_conllu",
     "read_parallel",

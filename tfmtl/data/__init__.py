@@ -8,6 +8,7 @@ from tfmtl.data.conll import read_conll
 from tfmtl.data.conllu import CONLLU_FIELDS, read_conllu
 from tfmtl.data.errors import DataError
 from tfmtl.data.parallel import read_parallel
+from tfmtl.data.pipeline import default_bucket_boundaries, encode_chars, make_dataset
 from tfmtl.data.readers import READERS
 from tfmtl.data.sentence import Sentence
 from tfmtl.data.tsv import read_tsv
@@ -20,6 +21,9 @@ __all__ = [
     "Sentence",
     "Vocabulary",
     "build_char_vocabulary",
+    "default_bucket_boundaries",
+    "encode_chars",
+    "make_dataset",
     "read_conll",
     "read_conllu",
     "read_parallel",

@@ -6,24 +6,37 @@ imports when it is first called.
 
 from tfmtl.data.conll import read_conll
 from tfmtl.data.conllu import CONLLU_FIELDS, read_conllu
+from tfmtl.data.corpus_statistics import (
+    CorpusStatistics,
+    ambiguity_rate,
+    corpus_statistics,
+    oov_rate,
+)
 from tfmtl.data.errors import DataError
 from tfmtl.data.parallel import read_parallel
 from tfmtl.data.pipeline import default_bucket_boundaries, encode_chars, make_dataset
 from tfmtl.data.readers import READERS
 from tfmtl.data.sentence import Sentence
+from tfmtl.data.trees import Tree, parse_tree
 from tfmtl.data.tsv import read_tsv
 from tfmtl.data.vocabulary import Vocabulary, build_char_vocabulary
 
 __all__ = [
     "CONLLU_FIELDS",
     "READERS",
+    "CorpusStatistics",
     "DataError",
     "Sentence",
+    "Tree",
     "Vocabulary",
+    "ambiguity_rate",
     "build_char_vocabulary",
+    "corpus_statistics",
     "default_bucket_boundaries",
     "encode_chars",
     "make_dataset",
+    "oov_rate",
+    "parse_tree",
     "read_conll",
     "read_conllu",
     "read_parallel",

@@ -17,6 +17,7 @@ from tfmtl.data.parallel import read_parallel
 from tfmtl.data.pipeline import default_bucket_boundaries, encode_chars, make_dataset
 from tfmtl.data.readers import READERS
 from tfmtl.data.sentence import Sentence
+from tfmtl.data.synthetic import SYNTHETIC_PATH, generate, synthetic_splits, write_corpus
 from tfmtl.data.trees import Tree, parse_tree
 from tfmtl.data.tsv import read_tsv
 from tfmtl.data.vocabulary import Vocabulary, build_char_vocabulary
@@ -24,6 +25,7 @@ from tfmtl.data.vocabulary import Vocabulary, build_char_vocabulary
 __all__ = [
     "CONLLU_FIELDS",
     "READERS",
+    "SYNTHETIC_PATH",
     "CorpusStatistics",
     "DataError",
     "Sentence",
@@ -34,6 +36,7 @@ __all__ = [
     "corpus_statistics",
     "default_bucket_boundaries",
     "encode_chars",
+    "generate",
     "make_dataset",
     "oov_rate",
     "parse_tree",
@@ -41,4 +44,6 @@ __all__ = [
     "read_conllu",
     "read_parallel",
     "read_tsv",
+    "synthetic_splits",
+    "write_corpus",
 ]

@@ -1,0 +1,26 @@
+import subprocess
+import sys
+
+import tfmtl.data
+from tests.conftest import REPO_ROOT
+
+
+def test_public_names_resolve():
+    for name in tfmtl.data.__all__:
+        assert getattr(tfmtl.data, name) is not None, name
+    assert set(tfmtl.data.READERS) == {"conllu", "conll", "tsv"}
+
+
+def test_reading_and_vocabularies_do_not_load_tensorflow():
+    code = (
+        "import sys\n"
+        "import tfmtl.data as data\n"
+        "sentences = data.generate(20, 0)\n"
+        "vocab = data.Vocabulary.build(t for s in sentences for t in s.tokens)\n"
+        "data.encode_chars(sentences[0].tokens, data.build_char_vocabulary(sentences), 8)\n"
+        "assert 'tensorflow' not in sys.modules, 'tensorflow was imported'\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr

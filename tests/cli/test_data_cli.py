@@ -1,12 +1,13 @@
 """tfmtl-data end to end in subprocesses, as a user runs it."""
 
 import os
+import pathlib
 import subprocess
 import sys
 
 import pytest
 
-from tests.conftest import REPO_ROOT
+REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 def tfmtl_data(*args: str) -> subprocess.CompletedProcess:

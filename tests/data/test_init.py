@@ -1,8 +1,10 @@
+import pathlib
 import subprocess
 import sys
 
 import tfmtl.data
-from tests.conftest import REPO_ROOT
+
+REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 def test_public_names_resolve():

@@ -5,6 +5,8 @@ import pytest
 
 from tfmtl.data import (
     SYNTHETIC_PATH,
+    SYNTHETIC_TASKS,
+    TASK_RELATEDNESS,
     ambiguity_rate,
     generate,
     oov_rate,
@@ -219,3 +221,11 @@ def test_write_corpus_rejects_incomplete_sentences(tmp_path):
         write_corpus(tmp_path, {"dev": [bare]})
     with pytest.raises(ValueError, match="no sentences"):
         write_corpus(tmp_path, {"dev": []})
+
+
+def test_relatedness_table_covers_every_pair_of_tasks():
+    pairs = {tuple(sorted((a, b))) for a in SYNTHETIC_TASKS for b in SYNTHETIC_TASKS if a != b}
+    assert set(TASK_RELATEDNESS) == pairs
+    assert set(TASK_RELATEDNESS.values()) == {"strong", "moderate", "weak", "none"}
+    assert TASK_RELATEDNESS[("chunk", "pos")] == "strong"
+    assert TASK_RELATEDNESS[("label", "pos")] == "none"

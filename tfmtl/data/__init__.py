@@ -17,7 +17,14 @@ from tfmtl.data.parallel import read_parallel
 from tfmtl.data.pipeline import default_bucket_boundaries, encode_chars, make_dataset
 from tfmtl.data.readers import READERS
 from tfmtl.data.sentence import Sentence
-from tfmtl.data.synthetic import SYNTHETIC_PATH, generate, synthetic_splits, write_corpus
+from tfmtl.data.synthetic import (
+    SYNTHETIC_PATH,
+    SYNTHETIC_TASKS,
+    TASK_RELATEDNESS,
+    generate,
+    synthetic_splits,
+    write_corpus,
+)
 from tfmtl.data.trees import Tree, parse_tree
 from tfmtl.data.tsv import read_tsv
 from tfmtl.data.vocabulary import Vocabulary, build_char_vocabulary
@@ -26,6 +33,8 @@ __all__ = [
     "CONLLU_FIELDS",
     "READERS",
     "SYNTHETIC_PATH",
+    "SYNTHETIC_TASKS",
+    "TASK_RELATEDNESS",
     "CorpusStatistics",
     "DataError",
     "Sentence",

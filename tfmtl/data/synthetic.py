@@ -63,22 +63,23 @@ Annotations (all derived from the tree):
   the noun, postpositions, possessor first (``the dog of the cat`` -> ``kat na lo dog na``), the
   complementizer at the end of its clause. Names and digits are copied.
 
-Known relatedness between the tasks (what a task-grouping method should find):
+Known relatedness between the tasks, what a task-grouping method should find (also as
+:data:`TASK_RELATEDNESS`; task names: ``pos``, ``chunk``, ``ner``, ``label``, ``translation``):
 
-=================  =====================  =====================================================
-tasks              relatedness            why
-=================  =====================  =====================================================
-POS <-> chunk      strong                 chunks are spans over POS patterns (DT JJ* NN = NP)
-POS <-> NER        moderate               entities are exactly the NNP runs; their type needs
-                                          the context (preposition, suffix word)
-chunk <-> NER      moderate               every entity is one whole NP chunk
-translation <->    moderate               translation needs the word classes (suffixes,
-POS / chunk                               agreement) and the phrases (reordering)
-translation <->    weak                   names are copied, whatever their type
-NER
-label <-> any      none (unrelated)       polarity is lexical (polar words and negations),
-syntactic task                            independent of the syntax
-=================  =====================  =====================================================
+===========  ===========  ========  ===========================================================
+task         task         strength  why
+===========  ===========  ========  ===========================================================
+pos          chunk        strong    chunks are spans over POS patterns (DT JJ* NN = NP)
+pos          ner          moderate  entities are exactly the NNP runs; their type needs context
+chunk        ner          moderate  every entity is one whole NP chunk
+pos          translation  moderate  target suffixes and agreement follow the word classes
+chunk        translation  moderate  the reordering moves whole phrases
+ner          translation  weak      names are copied, whatever their type
+label        translation  weak      both are lexical: polar words and negations are translated
+label        pos          none      polarity is lexical, independent of the syntax
+label        chunk        none      (as above)
+label        ner          none      names carry no polarity
+===========  ===========  ========  ===========================================================
 """
 
 from __future__ import annotations
@@ -96,6 +97,22 @@ from tfmtl.data.trees import Tree
 
 #: The ``path`` of generated sentences.
 SYNTHETIC_PATH = "<synthetic>"
+#: The tasks of the synthetic corpus: token fields, the sentence label and the translation.
+SYNTHETIC_TASKS = ("pos", "chunk", "ner", "label", "translation")
+#: How strongly each pair of synthetic tasks shares structure (the module docstring says why):
+#: "strong", "moderate", "weak" or "none". Keys are sorted pairs of task names.
+TASK_RELATEDNESS: dict[tuple[str, str], str] = {
+    ("chunk", "pos"): "strong",
+    ("ner", "pos"): "moderate",
+    ("chunk", "ner"): "moderate",
+    ("pos", "translation"): "moderate",
+    ("chunk", "translation"): "moderate",
+    ("ner", "translation"): "weak",
+    ("label", "translation"): "weak",
+    ("label", "pos"): "none",
+    ("chunk", "label"): "none",
+    ("label", "ner"): "none",
+}
 
 _LEXICON_SEED = 1511_06114
 _MAX_DEPTH = 2

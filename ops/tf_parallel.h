@@ -1,8 +1,19 @@
 // Parallel (parallel.h) over TensorFlow's intra-op thread pool.
+//
+// The work is cut into a few chunks per thread, claimed from an atomic
+// counter by the calling thread and by helpers scheduled on the pool. The
+// caller never waits for a helper that has not started: when the pool is busy
+// (say, the other direction of a bidirectional LSTM), the caller does the
+// chunks itself and only waits for chunks already under way. So the fused
+// LSTM's per-step joins cannot stall on an unscheduled task, and two
+// concurrent ops cannot deadlock.
 #ifndef TFMTL_OPS_TF_PARALLEL_H_
 #define TFMTL_OPS_TF_PARALLEL_H_
 
 #include <algorithm>
+#include <atomic>
+#include <memory>
+#include <thread>
 
 #include "parallel.h"
 #include "tensorflow/core/framework/op_kernel.h"
@@ -15,20 +26,37 @@ class TfParallel final : public Parallel {
   explicit TfParallel(::tensorflow::OpKernelContext* ctx)
       : pool_(ctx->device()->tensorflow_cpu_worker_threads()->workers) {}
   int NumThreads() const override { return std::max(1, pool_->NumThreads()); }
+
   void For(int64_t n, const std::function<void(int64_t, int64_t)>& fn) override {
     if (n <= 0) return;
-    const int64_t shards = std::min<int64_t>(n, NumThreads());
-    if (shards == 1) {
+    const int threads = NumThreads();
+    const int64_t chunks = std::min<int64_t>(n, threads == 1 ? 1 : 4 * threads);
+    if (chunks == 1) {
       fn(0, n);
       return;
     }
-    pool_->ParallelFor(shards, ::tsl::thread::ThreadPool::SchedulingParams::Fixed(1),
-                       [&](int64_t s0, int64_t s1) {
-                         for (int64_t s = s0; s < s1; ++s) {
-                           const int64_t begin = n * s / shards, end = n * (s + 1) / shards;
-                           if (begin < end) fn(begin, end);
-                         }
-                       });
+    struct State {
+      std::atomic<int64_t> next{0};
+      std::atomic<int64_t> done{0};
+    };
+    auto state = std::make_shared<State>();
+    const std::function<void(int64_t, int64_t)>* body = &fn;
+    // Claims and runs chunks until none is left; `body` is only touched after
+    // a successful claim, so a helper that starts late never sees it.
+    auto work = [state, body, n, chunks]() {
+      for (;;) {
+        const int64_t c = state->next.fetch_add(1, std::memory_order_relaxed);
+        if (c >= chunks) return;
+        (*body)(n * c / chunks, n * (c + 1) / chunks);
+        state->done.fetch_add(1, std::memory_order_release);
+      }
+    };
+    for (int i = 1; i < threads; ++i) pool_->Schedule(work);
+    work();
+    int spins = 0;
+    while (state->done.load(std::memory_order_acquire) < chunks) {
+      if (++spins > 64) std::this_thread::yield();
+    }
   }
 
  private:

@@ -27,6 +27,7 @@ setuptools.setup(
     install_requires=[
         "tensorflow==2.21.*",
         "tensorflow-text==2.21.*",
+        "tensorboard>=2.20",
         "absl-py>=2.1",
         "ml-collections>=1.0",
         "numpy>=1.26",

@@ -75,7 +75,9 @@ def base_config() -> ConfigDict:
     c.training.sampler.type = "ratio"
     c.training.sampler.temperature = 2.0  # For "temperature": p_i ~ min(n_i, cap) ** (1 / T).
     c.training.sampler.cap = 0  # For "temperature" and "proportional": cap on n_i (0 = none).
-    c.training.reference_task = ""  # Task for early stopping and mixing ratios ("" = first task).
+    # Task for early stopping and the best checkpoint, and the anchor of mixing ratios; may be
+    # "" only when there is a single task. (Config sections list keys sorted, not as written.)
+    c.training.reference_task = ""
     c.training.optimizer = ConfigDict()
     c.training.optimizer.type = "adam"  # "adam" or "sgd".
     c.training.optimizer.learning_rate = 1e-3  # Peak learning rate.
@@ -95,7 +97,7 @@ def base_config() -> ConfigDict:
     c.distribute.strategy = "default"  # "default", "mirrored" or "multi_worker".
     c.distribute.cpu_devices = 0  # Split the CPU into this many logical devices (0 = no split).
 
-    c.tasks = ConfigDict()  # Task name -> task_config(...); the first is the default reference.
+    c.tasks = ConfigDict()  # Task name -> task_config(...).
     return c
 
 
@@ -260,6 +262,11 @@ def _check_values(c: ConfigDict) -> None:
         )
     _positive(t.sampler.temperature, "config.training.sampler.temperature")
     _positive(t.sampler.cap, "config.training.sampler.cap", allow_zero=True)
+    if not t.reference_task and len(c.tasks) > 1:
+        raise ConfigError(
+            "config.training.reference_task",
+            f"name the main task: one of {', '.join(c.tasks)}",
+        )
     if t.reference_task and t.reference_task not in c.tasks:
         raise ConfigError(
             "config.training.reference_task",
@@ -291,7 +298,7 @@ def resolve_path(config: ConfigDict, path: str) -> str:
 
 def reference_task(config: ConfigDict) -> str:
     """The task that drives early stopping and anchors mixing ratios."""
-    return config.training.reference_task or next(iter(config.tasks))
+    return config.training.reference_task or next(iter(config.tasks.keys()))
 
 
 def to_json(config: ConfigDict) -> str:

@@ -11,7 +11,7 @@ import tensorflow as tf
 
 from tfmtl.config import ConfigError
 from tfmtl.data import Sentence, Vocabulary
-from tfmtl.metrics import is_span_tagset, span_f1, token_accuracy
+from tfmtl.metrics import iobes_to_bio, is_span_tagset, span_f1, token_accuracy
 from tfmtl.tasks import TASKS, data_source
 from tfmtl.tasks.base import Task
 
@@ -120,6 +120,10 @@ class Tagging(Task):
         masks = [m[: len(g)] for m, g in zip(oov, gold, strict=True)]
         scores = token_accuracy(gold, pred, masks)
         if self.spans:
+            if any(t[:2] in ("E-", "S-") for t in self.labels.tokens):
+                # conlleval has no S- (single) chunks: score IOBES as the BIO it encodes.
+                gold = [iobes_to_bio(g) for g in gold]
+                pred = [iobes_to_bio(p) for p in pred]
             spans = span_f1(gold, pred)
             scores.update(precision=spans.precision, recall=spans.recall, f1=spans.f1)
         return scores

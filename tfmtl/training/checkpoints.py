@@ -1,0 +1,127 @@
+"""Checkpoints that a killed run resumes from, the best model, and atomic files."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+
+import tensorflow as tf
+
+CHECKPOINT_DIR = "checkpoints"
+BEST_DIR = "best"
+
+
+def atomic_write_text(path: str, text: str) -> None:
+    """Writes `text` to `path` so that readers see the old file or the new one, never half."""
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+class RunState(tf.Module):
+    """Training progress saved with every checkpoint."""
+
+    def __init__(self):
+        super().__init__(name="run_state")
+        self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+        self.best_value = tf.Variable(float("-inf"), dtype=tf.float64, trainable=False,
+                                      name="best_value")
+        self.best_step = tf.Variable(-1, dtype=tf.int64, trainable=False, name="best_step")
+        self.bad_evals = tf.Variable(0, dtype=tf.int64, trainable=False, name="bad_evals")
+        self.stopped = tf.Variable(False, trainable=False, name="stopped")
+
+
+def is_chief(strategy: tf.distribute.Strategy) -> bool:
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not resolver.cluster_spec().as_dict():
+        return True
+    task_type, task_id = resolver.task_type, resolver.task_id
+    return task_type is None or task_type == "chief" or (
+        task_type == "worker" and task_id == 0 and "chief" not in resolver.cluster_spec().jobs
+    )
+
+
+class Checkpoints:
+    """The resumable checkpoints of a run and its best model.
+
+    ``workdir/checkpoints`` holds the last few full checkpoints (model,
+    optimizer, run state); ``workdir/best`` holds the model with the best
+    reference dev score. TensorFlow writes a checkpoint's files before it
+    atomically updates the pointer file, so a run killed while saving resumes
+    from the previous checkpoint. In multi-worker training every worker saves
+    (the collectives need it) but only the chief writes into the workdir.
+
+    Args:
+        workdir: the run's folder.
+        model: the Keras model.
+        optimizer: the optimizer (None for read-only use).
+        state: the run state (None for read-only use).
+        keep: resumable checkpoints to keep.
+        chief: whether this worker owns the workdir.
+    """
+
+    def __init__(self, workdir: str, model, optimizer=None, state: RunState | None = None,
+                 keep: int = 2, chief: bool = True):
+        self.chief = chief
+        root = workdir if chief else tempfile.mkdtemp(prefix="tfmtl-worker-")
+        self._scratch = None if chief else root
+        kwargs = {"model": model}
+        if optimizer is not None:
+            kwargs["optimizer"] = optimizer
+        if state is not None:
+            kwargs["state"] = state
+        self.checkpoint = tf.train.Checkpoint(**kwargs)
+        self.manager = tf.train.CheckpointManager(
+            self.checkpoint, os.path.join(root, CHECKPOINT_DIR), max_to_keep=keep
+        )
+        self.best_checkpoint = tf.train.Checkpoint(model=model)
+        self.best_manager = tf.train.CheckpointManager(
+            self.best_checkpoint, os.path.join(root, BEST_DIR), max_to_keep=1
+        )
+        self.workdir = workdir
+
+    def restore_latest(self) -> bool:
+        """Restores the newest resumable checkpoint of the chief; False when there is none."""
+        latest = tf.train.latest_checkpoint(os.path.join(self.workdir, CHECKPOINT_DIR))
+        if latest is None:
+            return False
+        self.checkpoint.restore(latest).assert_existing_objects_matched()
+        return True
+
+    def save(self, step: int) -> None:
+        self.manager.save(checkpoint_number=step)
+
+    def save_best(self, step: int) -> None:
+        self.best_manager.save(checkpoint_number=step)
+
+    def close(self) -> None:
+        if self._scratch:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+
+
+def restore_model(workdir: str, model, which: str = "best") -> str:
+    """Loads the weights of `which` ("best" or "latest") checkpoint into `model`.
+
+    Returns:
+        The checkpoint path that was loaded.
+    """
+    folder = os.path.join(workdir, BEST_DIR if which == "best" else CHECKPOINT_DIR)
+    path = tf.train.latest_checkpoint(folder)
+    if path is None and which == "best":
+        folder = os.path.join(workdir, CHECKPOINT_DIR)
+        path = tf.train.latest_checkpoint(folder)
+    if path is None:
+        raise FileNotFoundError(f"{folder}: no checkpoint found; has this workdir been trained?")
+    tf.train.Checkpoint(model=model).restore(path).expect_partial().assert_existing_objects_matched()
+    return path

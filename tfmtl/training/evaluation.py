@@ -1,0 +1,80 @@
+"""Predicting and scoring every task on a split."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import tensorflow as tf
+
+from tfmtl.data.pipeline import make_dataset
+from tfmtl.models.multitask_model import MultiTaskModel
+from tfmtl.training.experiment import Experiment
+
+
+class Evaluator:
+    """Runs each task's model over a split in order and scores its predictions.
+
+    Args:
+        experiment: tasks, vocabularies and data.
+        model: the multi-task model.
+        batch_size: sentences per prediction batch.
+    """
+
+    def __init__(self, experiment: Experiment, model: MultiTaskModel, batch_size: int):
+        self.experiment = experiment
+        self.batch_size = batch_size
+        self.input_names = experiment.featurizer.input_names()
+        self._predict = {}
+        for task in experiment.tasks:
+            task_model = model.task_models[task.name]
+            self._predict[task.name] = tf.function(
+                lambda features, task=task, task_model=task_model: task.predict(
+                    task_model(features, training=False)
+                ),
+                reduce_retracing=True,
+            )
+
+    def predict(self, task_name: str, examples: Sequence[dict]) -> list[np.ndarray]:
+        """Predicted label ids per example (per token for token-level tasks)."""
+        if not examples:
+            return []
+        dataset = make_dataset(examples, batch_size=self.batch_size)
+        predictions: list[np.ndarray] = []
+        for batch in dataset:
+            features = {name: batch[name] for name in self.input_names}
+            ids = self._predict[task_name](features).numpy()
+            lengths = batch["lengths"].numpy()
+            if ids.ndim == 2:
+                predictions.extend(row[:n] for row, n in zip(ids, lengths, strict=True))
+            else:
+                predictions.extend(ids)
+        return predictions
+
+    def evaluate(self, split: str, task_names: Sequence[str] | None = None
+                 ) -> dict[str, dict[str, float]]:
+        """Scores the named tasks (default: all) on `split`; tasks without data are left out."""
+        results = {}
+        for task in self.experiment.tasks:
+            if task_names is not None and task.name not in task_names:
+                continue
+            sentences = self.experiment.sentences(task.name, split)
+            if not sentences:
+                continue
+            examples = self.experiment.examples(task.name, split)
+            predictions = self.predict(task.name, examples)
+            oov = [self.experiment.featurizer.oov(e["words"]) for e in examples]
+            results[task.name] = task.evaluate(sentences, predictions, oov)
+        return results
+
+
+def format_metrics(results: dict[str, dict[str, float]], split: str) -> str:
+    """One line per task: ``split task: name value, ...``."""
+    lines = []
+    for task, scores in results.items():
+        shown = ", ".join(
+            f"{k} {v:.2f}" for k, v in scores.items() if k not in ("tokens", "oov_tokens",
+                                                                   "examples")
+        )
+        lines.append(f"{split} {task}: {shown}")
+    return "\n".join(lines)

@@ -1,0 +1,116 @@
+"""An experiment: the resolved config, its tasks, vocabularies and encoded data."""
+
+from __future__ import annotations
+
+import functools
+import os
+
+import ml_collections
+import numpy as np
+
+from tfmtl import config as config_lib
+from tfmtl.data import DataError, Sentence, Vocabulary
+from tfmtl.models.featurizer import Featurizer
+from tfmtl.tasks import TASKS
+from tfmtl.tasks.base import Task
+
+CONFIG_FILE = "config.json"
+VOCAB_DIR = "vocab"
+LABELS_DIR = "labels"
+
+
+class Experiment:
+    """Everything a run, an evaluation or an export needs besides the weights.
+
+    Args:
+        config: the resolved config.
+        tasks: the tasks, in config order, with label vocabularies.
+        featurizer: the input vocabularies.
+    """
+
+    def __init__(self, config: ml_collections.ConfigDict, tasks: list[Task],
+                 featurizer: Featurizer):
+        self.config = config
+        self.tasks = tasks
+        self.featurizer = featurizer
+        self.task_by_name = {task.name: task for task in tasks}
+
+    @staticmethod
+    def make_tasks(config: ml_collections.ConfigDict) -> list[Task]:
+        return [TASKS.get(entry.type)(name, entry) for name, entry in config.tasks.items()]
+
+    @classmethod
+    def create(cls, config: ml_collections.ConfigDict) -> Experiment:
+        """Reads the training data and builds every vocabulary from it."""
+        tasks = cls.make_tasks(config)
+        seen: set[tuple] = set()
+        unique: list[Sentence] = []
+        experiment = cls(config, tasks, featurizer=None)  # type: ignore[arg-type]
+        for task in tasks:
+            train = experiment.sentences(task.name, "train")
+            if not train:
+                raise DataError(
+                    task.config.data.train or "<synthetic>", None,
+                    f"task {task.name!r} has no training sentences",
+                )
+            task.build_labels(train)
+            for sentence in train:
+                key = (sentence.path, sentence.line, sentence.tokens)
+                if key not in seen:
+                    seen.add(key)
+                    unique.append(sentence)
+        d = config.data
+        experiment.featurizer = Featurizer.build(
+            unique, lowercase=d.lowercase, min_count=d.min_count, max_vocab=d.max_vocab,
+            max_chars=d.max_chars, use_chars=config.model.char.type != "none",
+        )
+        return experiment
+
+    @classmethod
+    def restore(cls, workdir: str) -> Experiment:
+        """Loads the config and vocabularies a training run wrote into `workdir`."""
+        path = os.path.join(workdir, CONFIG_FILE)
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"{path}: no such file; is {workdir} a tfmtl workdir?")
+        with open(path, encoding="utf-8") as f:
+            config = config_lib.from_json(f.read(), source=path)
+        return cls.load_vocabularies(config, workdir)
+
+    @classmethod
+    def load_vocabularies(cls, config: ml_collections.ConfigDict, workdir: str) -> Experiment:
+        vocab_dir = os.path.join(workdir, VOCAB_DIR)
+        tasks = cls.make_tasks(config)
+        for task in tasks:
+            task.labels = Vocabulary.load(os.path.join(vocab_dir, LABELS_DIR, f"{task.name}.txt"))
+        featurizer = Featurizer.load(
+            vocab_dir, lowercase=config.data.lowercase, max_chars=config.data.max_chars,
+            use_chars=config.model.char.type != "none",
+        )
+        return cls(config, tasks, featurizer)
+
+    def save_vocabularies(self, workdir: str) -> None:
+        vocab_dir = os.path.join(workdir, VOCAB_DIR)
+        self.featurizer.save(vocab_dir)
+        os.makedirs(os.path.join(vocab_dir, LABELS_DIR), exist_ok=True)
+        for task in self.tasks:
+            task.labels.save(os.path.join(vocab_dir, LABELS_DIR, f"{task.name}.txt"))
+
+    @functools.cache  # noqa: B019 (an experiment lives as long as its run)
+    def sentences(self, task_name: str, split: str) -> list[Sentence]:
+        """A task's sentences of one split; long training sentences dropped per config."""
+        sentences = self.task_by_name[task_name].read(split)
+        max_length = self.config.data.max_length
+        if split == "train" and max_length:
+            sentences = [s for s in sentences if len(s.tokens) <= max_length]
+        return sentences
+
+    @functools.cache  # noqa: B019
+    def examples(self, task_name: str, split: str) -> list[dict[str, np.ndarray]]:
+        """A task's encoded examples of one split: input features and target."""
+        task = self.task_by_name[task_name]
+        examples = []
+        for sentence in self.sentences(task_name, split):
+            example = self.featurizer.encode(sentence.tokens)
+            example.update(task.encode_target(sentence))
+            examples.append(example)
+        return examples

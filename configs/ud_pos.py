@@ -1,0 +1,32 @@
+"""Universal POS tagging on a UD treebank (CoNLL-U).
+
+    tfmtl-train --config=configs/ud_pos.py --workdir=runs/ud_pos \
+        --config.tasks.upos.data.train=/path/en_x-ud-train.conllu \
+        --config.tasks.upos.data.dev=/path/en_x-ud-dev.conllu \
+        --config.tasks.upos.data.test=/path/en_x-ud-test.conllu
+
+Defaults to UD English-EWT beside the repository; any treebank works with only
+the data paths changed.
+"""
+
+from tfmtl.config import base_config, task_config
+
+
+def get_config():
+    config = base_config()
+    config.data_dir = "../shared/data/ud_english_ewt"  # Folder of the default treebank.
+    config.tasks.upos = task_config("tagging", layer=-1, data=dict(
+        format="conllu", column="upos", train="en_ewt-ud-train.conllu",
+        dev="en_ewt-ud-dev.conllu", test="en_ewt-ud-test.conllu",
+    ))
+    config.model.word_dim = 100
+    config.model.word_dropout = 0.05
+    config.model.embedding_dropout = 0.3
+    config.model.char.type = "cnn"
+    config.model.char.units = 64
+    config.model.encoder.layers = 2
+    config.model.encoder.units = 128
+    config.training.steps = 8000
+    config.training.eval_every = 1000
+    config.training.checkpoint_every = 1000
+    return config

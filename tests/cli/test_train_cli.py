@@ -1,0 +1,59 @@
+"""tfmtl-train and tfmtl-evaluate end to end on the synthetic corpus."""
+
+import json
+
+from tests.cli_helpers import TINY_CONFIG, run_binary
+
+
+def test_train_then_evaluate(tmp_path):
+    workdir = str(tmp_path / "run")
+    result = run_binary("train", f"--config={TINY_CONFIG}", f"--workdir={workdir}",
+                        "--config.training.steps=20", "--config.training.eval_every=10")
+    assert result.returncode == 0, result.stderr
+    # Per-task dev metrics are printed during and after training.
+    assert "step 10 dev chunk: " in result.stderr
+    assert "dev pos: accuracy" in result.stderr and "test label: accuracy" in result.stderr
+    saved = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert saved["training"]["steps"] == 20
+
+    result = run_binary("evaluate", f"--workdir={workdir}", "--split=dev", "--tasks=pos")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("dev pos: accuracy")
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    report = json.loads((tmp_path / "run" / "eval_dev.json").read_text())
+    assert report["metrics"]["pos"] == metrics["dev"]["pos"]
+
+
+def test_bad_config_key_is_rejected_with_its_name(tmp_path):
+    result = run_binary("train", f"--config={TINY_CONFIG}", f"--workdir={tmp_path}",
+                        "--config.training.stepz=20")
+    assert result.returncode != 0
+    assert "stepz" in result.stderr
+
+
+def test_bad_config_value_is_rejected_with_its_name(tmp_path):
+    result = run_binary("train", f"--config={TINY_CONFIG}", f"--workdir={tmp_path}",
+                        "--config.tasks.pos.layer=7")
+    assert result.returncode == 2
+    assert "tfmtl-train: error: config.tasks.pos.layer: 7 is not a layer" in result.stderr
+
+
+def test_missing_data_file_is_named(tmp_path):
+    config = tmp_path / "config.py"
+    config.write_text(
+        "from tfmtl.config import base_config, task_config\n"
+        "def get_config():\n"
+        "    c = base_config()\n"
+        "    c.tasks.pos = task_config('tagging', data=dict(format='conll', column='1',\n"
+        f"        train={str(tmp_path / 'missing.txt')!r}))\n"
+        "    return c\n"
+    )
+    result = run_binary("train", f"--config={config}", f"--workdir={tmp_path / 'run'}")
+    assert result.returncode == 2
+    assert "config.tasks.pos.data.train: no such file" in result.stderr
+
+
+def test_evaluate_on_a_folder_that_is_not_a_workdir(tmp_path):
+    result = run_binary("evaluate", f"--workdir={tmp_path}")
+    assert result.returncode == 2
+    assert "config.json: no such file" in result.stderr

@@ -1,0 +1,37 @@
+"""Running tfmtl's binaries in subprocesses, as a user would."""
+
+import os
+import subprocess
+import sys
+
+from tests.conftest import REPO_ROOT
+
+TINY_CONFIG = str(REPO_ROOT / "tests" / "tiny_config.py")
+
+
+def binary_command(module: str, *args: str) -> list[str]:
+    return [sys.executable, "-m", f"tfmtl.cli.{module}", *args]
+
+
+def env() -> dict:
+    e = dict(os.environ)
+    e["PYTHONPATH"] = str(REPO_ROOT) + os.pathsep + e.get("PYTHONPATH", "")
+    e.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    return e
+
+
+def run_binary(module: str, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+    return subprocess.run(binary_command(module, *args), capture_output=True, text=True,
+                          env=env(), cwd=REPO_ROOT, timeout=timeout)
+
+
+def checkpoint_values(path: str) -> dict:
+    """Every saved model variable of a checkpoint (optimizer slots left out)."""
+    import tensorflow as tf
+
+    reader = tf.train.load_checkpoint(path)
+    return {
+        name: reader.get_tensor(name)
+        for name in reader.get_variable_to_shape_map()
+        if name.startswith("model/") and "OPTIMIZER_SLOT" not in name
+    }

@@ -1,0 +1,85 @@
+"""Tests for the training loop: the train step learns, the run writes its files."""
+
+import json
+import os
+
+import pytest
+
+from tests import tiny_config
+from tfmtl.config import ConfigError, validate
+from tfmtl.data.pipeline import make_dataset
+from tfmtl.training.experiment import Experiment
+from tfmtl.training.optimizers import build_optimizer
+from tfmtl.training.trainer import build_model, make_train_step, train_and_evaluate
+
+
+def _config(**training):
+    c = tiny_config.get_config()
+    c.training.update(training)
+    return validate(c)
+
+
+def test_multi_task_train_steps_reduce_every_loss():
+    import tensorflow as tf
+
+    config = _config()
+    experiment = Experiment.create(config)
+    model = build_model(experiment)
+    optimizer_config = config.training.optimizer.copy_and_resolve_references()
+    optimizer_config.learning_rate = 0.01  # Fit one batch per task quickly.
+    optimizer = build_optimizer(optimizer_config, 100)
+    optimizer.build(model.model.trainable_variables)
+    strategy = tf.distribute.get_strategy()
+    names = experiment.featurizer.input_names()
+    losses = {}
+    for task in experiment.tasks:
+        step = make_train_step(strategy, task, model.task_models[task.name], optimizer, names)
+        batch = next(iter(make_dataset(experiment.examples(task.name, "train")[:16],
+                                       batch_size=16)))
+        dataset = tf.data.Dataset.from_tensors(batch).repeat()
+        iterator = iter(dataset)
+        history = []
+        for _ in range(30):
+            loss_sum, count = step(iterator)
+            history.append(float(loss_sum) / float(count))
+        losses[task.name] = history
+    for name, history in losses.items():
+        assert history[-1] < 0.75 * history[0], (name, history[0], history[-1])
+
+
+def test_train_and_evaluate_writes_its_files(tmp_path):
+    workdir = tmp_path / "run"
+    final = train_and_evaluate(_config(), str(workdir), command="tfmtl-train --test")
+    for name in ("config.json", "command.txt", "metrics.json"):
+        assert (workdir / name).is_file(), name
+    assert (workdir / "vocab" / "words.txt").is_file()
+    assert (workdir / "vocab" / "labels" / "chunk.txt").is_file()
+    assert os.listdir(workdir / "checkpoints") and os.listdir(workdir / "best")
+    assert os.listdir(workdir / "tensorboard")
+    metrics = json.loads((workdir / "metrics.json").read_text())
+    assert metrics == json.loads(json.dumps(final))
+    assert set(metrics["dev"]) == set(metrics["test"]) == {"chunk", "pos", "label"}
+    assert {"accuracy", "oov_accuracy", "f1"} <= set(metrics["test"]["chunk"])
+    assert {"accuracy", "macro_f1"} <= set(metrics["test"]["label"])
+    assert metrics["steps"] == 40 and metrics["best_step"] in (20, 40)
+    assert "tfmtl-train --test" in (workdir / "command.txt").read_text()
+
+
+def test_a_finished_run_is_not_retrained_and_other_configs_are_refused(tmp_path):
+    workdir = str(tmp_path / "run")
+    train_and_evaluate(_config(steps=10, eval_every=10), workdir)
+    again = train_and_evaluate(_config(steps=10, eval_every=10), workdir)
+    assert again["steps"] == 10
+    other = tiny_config.get_config()
+    other.model.encoder.units = 8
+    with pytest.raises(ConfigError, match=r"config\.model\.encoder\.units: .* different config"):
+        train_and_evaluate(validate(other), workdir)
+
+
+def test_early_stopping_stops_on_the_reference_task(tmp_path):
+    config = tiny_config.get_config()
+    config.training.update(steps=400, eval_every=10, patience=1, checkpoint_every=10)
+    config.training.optimizer.learning_rate = 1e-6  # Nothing improves: stop at the 2nd eval.
+    final = train_and_evaluate(validate(config), str(tmp_path / "run"))
+    assert final["stopped_early"] and final["steps"] == 20 and final["best_step"] == 10
+

@@ -9,9 +9,10 @@
 // the step.
 //
 // Backward: per step, the elementwise gate gradients dz_t for a thread's
-// units followed (next step) by dh_{t-1} = dz_t U^T for the same units, one
-// join per step. The weight gradients and dx are then three large products
-// over all time steps at once: dW = X^T dZ, dU = Hprev^T dZ, dx = dZ W^T.
+// units, followed (next step) by dh_{t-1} = dz_t U^T for the same units and a
+// share of dx_t = dz_t W^T while dz_t is in cache: one join per step. The
+// weight gradients are then one large product over all time steps at once:
+// [dW; dU] = [X, Hprev]^T dZ.
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -148,15 +149,7 @@ void FusedLSTMBackwardCpu(const LSTMShape& s, const FusedLSTMBackwardArgs& a, Pa
   }
   const simd::Kernels& kern = simd::Active();
   const int64_t n_unit_panels = Hp / kNR;
-  // Interleaved, padded copies: W_il [E, G], and U^T packed in panels of 16
-  // units: [Hp / 16][G][16].
-  AlignedBuffer w_il(std::max<int64_t>(E * G, 1));
-  for (int64_t k = 0; k < E; ++k) {
-    for (int64_t c = 0; c < G; ++c) {
-      const int64_t col = KerasColumn(c, H);
-      w_il.data()[k * G + c] = col < 0 ? 0.0f : a.kernel[k * 4 * H + col];
-    }
-  }
+  // U^T packed in panels of 16 units: [Hp / 16][G][16] (interleaved rows).
   AlignedBuffer ut_panels(n_unit_panels * G * kNR);
   parallel->For(n_unit_panels, [&](int64_t p0, int64_t p1) {
     for (int64_t p = p0; p < p1; ++p) {
@@ -167,6 +160,22 @@ void FusedLSTMBackwardCpu(const LSTMShape& s, const FusedLSTMBackwardArgs& a, Pa
           const int64_t unit = p * kNR + j;
           panel[c * kNR + j] =
               (col < 0 || unit >= H) ? 0.0f : a.recurrent_kernel[unit * 4 * H + col];
+        }
+      }
+    }
+  });
+
+  // W^T packed in panels of 16 inputs: [ceil(E / 16)][G][16], for dx.
+  const int64_t n_input_panels = (E + kNR - 1) / kNR;
+  AlignedBuffer wt_panels(std::max<int64_t>(n_input_panels * G * kNR, 1));
+  parallel->For(n_input_panels, [&](int64_t q0, int64_t q1) {
+    for (int64_t q = q0; q < q1; ++q) {
+      float* panel = wt_panels.data() + q * G * kNR;
+      for (int64_t c = 0; c < G; ++c) {
+        const int64_t col = KerasColumn(c, H);
+        for (int64_t j = 0; j < kNR; ++j) {
+          const int64_t e = q * kNR + j;
+          panel[c * kNR + j] = (col < 0 || e >= E) ? 0.0f : a.kernel[e * 4 * H + col];
         }
       }
     }
@@ -202,6 +211,10 @@ void FusedLSTMBackwardCpu(const LSTMShape& s, const FusedLSTMBackwardArgs& a, Pa
     prod.panels = ut_panels.data();
     prod.dh = dh;
     prod.active = active_prev.data();
+    prod.input = E;
+    prod.x_panels = wt_panels.data();
+    prod.dx = t_prev >= 0 ? a.dx + t_prev * E : nullptr;
+    prod.dx_stride = T * E;
     simd::LstmBackwardStep st;
     if (has_step) {
       const bool first = step == 0;  // first step of the forward pass
@@ -221,7 +234,10 @@ void FusedLSTMBackwardCpu(const LSTMShape& s, const FusedLSTMBackwardArgs& a, Pa
       st.active = active.data();
     }
     parallel->For(n_unit_panels, [&](int64_t p0, int64_t p1) {
-      if (t_prev >= 0) kern.lstm_backward_product(prod, p0, p1);
+      if (t_prev >= 0) {
+        kern.lstm_backward_product(prod, p0, p1, p0 * n_input_panels / n_unit_panels,
+                                   p1 * n_input_panels / n_unit_panels);
+      }
       if (has_step) kern.lstm_backward(st, 4 * p0, 4 * p1);
     });
     t_prev = t;
@@ -230,12 +246,16 @@ void FusedLSTMBackwardCpu(const LSTMShape& s, const FusedLSTMBackwardArgs& a, Pa
   UnpadRows(dh, B, H, Hp, a.dh0);
   UnpadRows(dc, B, H, Hp, a.dc0);
 
-  // Hprev: the h each step started from (h0 at a sequence's first step).
-  AlignedBuffer hprev(std::max<int64_t>(B * T * Hp, 1));
+  // [x_t, h_{t-1}] of every step, rows in the order of x, [B * T, E + Hp]
+  // (h0 at a sequence's first step): dW and dU are then one product with dZ.
+  const int64_t kt = E + Hp;
+  AlignedBuffer xh(std::max<int64_t>(B * T * kt, 1));
   parallel->For(B, [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b) {
       for (int64_t t = 0; t < T; ++t) {
-        float* dst = hprev.data() + (b * T + t) * Hp;
+        float* dst = xh.data() + (b * T + t) * kt;
+        std::memcpy(dst, a.x + (b * T + t) * E, E * sizeof(float));
+        dst += E;
         const int64_t tp = s.reverse ? t + 1 : t - 1;
         const float* src = (tp >= 0 && tp < len[b]) ? a.hseq + (b * T + tp) * H
                                                     : (a.h0 ? a.h0 + b * H : nullptr);
@@ -249,12 +269,10 @@ void FusedLSTMBackwardCpu(const LSTMShape& s, const FusedLSTMBackwardArgs& a, Pa
     }
   });
   const int64_t n = B * T;
-  AlignedBuffer dw_il(std::max<int64_t>((E + Hp) * G, 1));
+  AlignedBuffer dw_il(std::max<int64_t>(kt * G, 1));
   float* dw = dw_il.data();
   float* du = dw + E * G;
-  gemm->Sgemm(true, false, E, G, n, 1.0f, a.x, E, dz.data(), G, 0.0f, dw, G);
-  gemm->Sgemm(true, false, Hp, G, n, 1.0f, hprev.data(), Hp, dz.data(), G, 0.0f, du, G);
-  gemm->Sgemm(false, true, n, E, G, 1.0f, dz.data(), G, w_il.data(), G, 0.0f, a.dx, E);
+  gemm->Sgemm(true, false, kt, G, n, 1.0f, xh.data(), kt, dz.data(), G, 0.0f, dw, G);
   std::vector<double> db(G, 0.0);
   {
     // Column sums in float rows, accumulated per block in double.

@@ -12,7 +12,7 @@ namespace tfmtl {
 namespace {
 
 constexpr int64_t kMc = 16 * simd::kMR;  // 96 rows
-constexpr int64_t kNc = 16 * simd::kNR;  // 256 columns
+constexpr int64_t kNc = 32 * simd::kNR;  // 512 columns
 constexpr int64_t kKc = 256;
 
 void ScaleC(int64_t m, int64_t n, float beta, float* c, int64_t ldc) {
@@ -39,23 +39,28 @@ void PackedGemm::Sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t
   const simd::Kernels& kern = simd::Active();
   const int64_t mb = (m + kMc - 1) / kMc;
   const int64_t nb = (n + kNc - 1) / kNc;
+  // Tasks are (column block, row block) pairs, column-major; a thread packs
+  // each slice of B once for all the row blocks it has in that column block.
   parallel_->For(mb * nb, [&](int64_t begin, int64_t end) {
     AlignedBuffer ap(kMc * kKc);
     AlignedBuffer bp(kNc * kKc);
-    for (int64_t task = begin; task < end; ++task) {
-      // Consecutive tasks share a column block, so B stays warm in cache.
-      const int64_t jb = task / mb, ib = task % mb;
-      const int64_t i0 = ib * kMc, j0 = jb * kNc;
-      const int64_t mc = std::min(kMc, m - i0), nc = std::min(kNc, n - j0);
+    for (int64_t task = begin; task < end;) {
+      const int64_t jb = task / mb;
+      const int64_t last = std::min(end, (jb + 1) * mb);  // tasks of this column block
+      const int64_t j0 = jb * kNc, nc = std::min(kNc, n - j0);
       for (int64_t k0 = 0; k0 < k; k0 += kKc) {
         const int64_t kc = std::min(kKc, k - k0);
-        const float* a_blk = trans_a ? a + k0 * lda + i0 : a + i0 * lda + k0;
-        const float* b_blk = trans_b ? b + j0 * ldb + k0 : b + k0 * ldb + j0;
-        kern.pack_a(trans_a, a_blk, lda, mc, kc, ap.data());
-        kern.pack_b(trans_b, b_blk, ldb, kc, nc, bp.data());
-        kern.macro_kernel(mc, nc, kc, ap.data(), bp.data(), alpha, k0 == 0 ? beta : 1.0f,
-                          c + i0 * ldc + j0, ldc);
+        kern.pack_b(trans_b, trans_b ? b + j0 * ldb + k0 : b + k0 * ldb + j0, ldb, kc, nc,
+                    bp.data());
+        for (int64_t t = task; t < last; ++t) {
+          const int64_t i0 = (t % mb) * kMc, mc = std::min(kMc, m - i0);
+          kern.pack_a(trans_a, trans_a ? a + k0 * lda + i0 : a + i0 * lda + k0, lda, mc, kc,
+                      ap.data());
+          kern.macro_kernel(mc, nc, kc, ap.data(), bp.data(), alpha, k0 == 0 ? beta : 1.0f,
+                            c + i0 * ldc + j0, ldc);
+        }
       }
+      task = last;
     }
   });
 }

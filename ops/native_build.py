@@ -103,10 +103,23 @@ def _headers() -> list[str]:
     return glob.glob(os.path.join(OPS_DIR, "*.h")) + glob.glob(os.path.join(OPS_DIR, "*.inc"))
 
 
+def _dependencies(obj: str, src: str) -> list[str]:
+    """The files `obj` was built from: its .d file (-MMD) or, lacking one, ops/ headers."""
+    try:
+        with open(obj + ".d") as f:
+            text = f.read().replace("\\\n", " ")
+        return [p for p in text.split(":", 1)[1].split() if p]
+    except (OSError, IndexError):
+        return [src, *_headers()]
+
+
 def _up_to_date(obj: str, src: str) -> bool:
     if not os.path.exists(obj):
         return False
-    newest = max(os.path.getmtime(p) for p in [src, *_headers()])
+    try:
+        newest = max(os.path.getmtime(p) for p in _dependencies(obj, src))
+    except OSError:  # a dependency is gone
+        return False
     return os.path.getmtime(obj) >= newest
 
 
@@ -209,7 +222,9 @@ class BuildNative(build_ext):
         return jobs
 
     def _compile_all(self):
-        jobs = {o: cmd for o, (s, cmd) in self._jobs().items()
+        jobs = {o: cmd + ["-MMD" if os.path.basename(cmd[0]) != "nvcc" else "-MD", "-MF",
+                          o + ".d"]
+                for o, (s, cmd) in self._jobs().items()
                 if self.force or not _up_to_date(o, s)}
         workers = int(os.environ.get("TFMTL_BUILD_JOBS", os.cpu_count() or 2))
 

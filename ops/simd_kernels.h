@@ -57,7 +57,9 @@ struct LstmBackwardStep {
   const uint8_t* active;
 };
 
-// dh[b, 16p..16p+15] = dz_b . U^T[:, 16p..] for the active rows, panels [p0, p1).
+// The products of one step's dz (rows in cache) with the transposed weights:
+//   dh[b, 16p..16p+15] = dz_b . U^T[:, 16p..] for the active rows, panels [p0, p1);
+//   dx_b[16q..16q+15]  = dz_b . W^T[:, 16q..] for every row, panels [q0, q1).
 struct LstmBackwardProduct {
   int64_t batch;
   int64_t units_padded;
@@ -66,6 +68,10 @@ struct LstmBackwardProduct {
   const float* panels;   // [Hp / 16][4 * Hp][16]
   float* dh;             // [batch, Hp]
   const uint8_t* active;
+  int64_t input;          // E
+  const float* x_panels;  // [ceil(E / 16)][4 * Hp][16]
+  float* dx;              // row b at dx + b * dx_stride, E wide.
+  int64_t dx_stride;
 };
 
 struct Kernels {
@@ -79,7 +85,8 @@ struct Kernels {
                        float alpha, float beta, float* c, int64_t ldc);
   void (*lstm_forward)(const LstmForwardStep& s, int64_t p0, int64_t p1);
   void (*lstm_backward)(const LstmBackwardStep& s, int64_t q0, int64_t q1);
-  void (*lstm_backward_product)(const LstmBackwardProduct& s, int64_t p0, int64_t p1);
+  void (*lstm_backward_product)(const LstmBackwardProduct& s, int64_t p0, int64_t p1,
+                                int64_t q0, int64_t q1);
   // Elementwise, for tests: out = sigmoid(x), out = tanh(x).
   void (*sigmoid)(const float* x, int64_t n, float* out);
   void (*tanh)(const float* x, int64_t n, float* out);

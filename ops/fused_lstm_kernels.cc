@@ -105,6 +105,7 @@ struct CpuForward {
 template <>
 void CpuForward<float>::Run(OpKernelContext* ctx, const LSTMShape& s,
                             const FusedLSTMForwardArgs& a) {
+  OpActivity activity;
   TfParallel parallel(ctx);
   PackedGemm gemm(&parallel);
   FusedLSTMForwardCpu(s, a, &parallel, &gemm);
@@ -122,6 +123,7 @@ struct CpuBackward {
 template <>
 void CpuBackward<float>::Run(OpKernelContext* ctx, const LSTMShape& s,
                              const FusedLSTMBackwardArgs& a) {
+  OpActivity activity;
   TfParallel parallel(ctx);
   PackedGemm gemm(&parallel);
   FusedLSTMBackwardCpu(s, a, &parallel, &gemm);

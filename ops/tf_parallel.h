@@ -7,6 +7,11 @@
 // chunks itself and only waits for chunks already under way. So the fused
 // LSTM's per-step joins cannot stall on an unscheduled task, and two
 // concurrent ops cannot deadlock.
+//
+// Ops that hold an OpActivity count themselves as running; For() then asks
+// for helpers only for the threads the other running fused ops leave free, so
+// the two directions of a bidirectional LSTM each run on their own core
+// without per-step joins, and a lone LSTM uses them all.
 #ifndef TFMTL_OPS_TF_PARALLEL_H_
 #define TFMTL_OPS_TF_PARALLEL_H_
 
@@ -20,6 +25,20 @@
 #include "tensorflow/core/platform/threadpool.h"
 
 namespace tfmtl {
+
+inline std::atomic<int>& RunningOps() {
+  static std::atomic<int> running{0};
+  return running;
+}
+
+// Counts the enclosing op as running for its lifetime.
+class OpActivity {
+ public:
+  OpActivity() { RunningOps().fetch_add(1, std::memory_order_relaxed); }
+  ~OpActivity() { RunningOps().fetch_sub(1, std::memory_order_relaxed); }
+  OpActivity(const OpActivity&) = delete;
+  OpActivity& operator=(const OpActivity&) = delete;
+};
 
 class TfParallel final : public Parallel {
  public:
@@ -51,7 +70,9 @@ class TfParallel final : public Parallel {
         state->done.fetch_add(1, std::memory_order_release);
       }
     };
-    for (int i = 1; i < threads; ++i) pool_->Schedule(work);
+    const int others = std::max(0, RunningOps().load(std::memory_order_relaxed) - 1);
+    const int helpers = std::max(0, threads - 1 - others);
+    for (int i = 0; i < helpers; ++i) pool_->Schedule(work);
     work();
     int spins = 0;
     while (state->done.load(std::memory_order_acquire) < chunks) {

@@ -70,6 +70,9 @@ def base_config() -> ConfigDict:
     c.training.batch_size = 32  # Sentences per step, over all replicas.
     c.training.eval_batch_size = 128  # Sentences per evaluation batch.
     c.training.buckets = 8  # Length buckets for batching training sentences (0 = none).
+    # Train tasks that read the same training sentences (e.g. POS and chunking of one CoNLL
+    # file) jointly: one batch updates all their heads. Otherwise each step trains one task.
+    c.training.joint = False
     c.training.sampler = ConfigDict()
     # Task sampler: "ratio" (Luong et al.), "proportional", "temperature" or "uniform".
     c.training.sampler.type = "ratio"

@@ -33,15 +33,15 @@ def test_multi_task_train_steps_reduce_every_loss():
     names = experiment.featurizer.input_names()
     losses = {}
     for task in experiment.tasks:
-        step = make_train_step(strategy, task, model.task_models[task.name], optimizer, names)
-        batch = next(iter(make_dataset(experiment.examples(task.name, "train")[:16],
+        step = make_train_step(strategy, [task], model.submodel([task.name]), optimizer, names)
+        batch = next(iter(make_dataset(experiment.train_examples((task.name,))[:16],
                                        batch_size=16)))
         dataset = tf.data.Dataset.from_tensors(batch).repeat()
         iterator = iter(dataset)
         history = []
         for _ in range(30):
-            loss_sum, count = step(iterator)
-            history.append(float(loss_sum) / float(count))
+            loss_sums, counts = step(iterator)
+            history.append(float(loss_sums[0]) / float(counts[0]))
         losses[task.name] = history
     for name, history in losses.items():
         assert history[-1] < 0.75 * history[0], (name, history[0], history[-1])
@@ -83,3 +83,20 @@ def test_early_stopping_stops_on_the_reference_task(tmp_path):
     final = train_and_evaluate(validate(config), str(tmp_path / "run"))
     assert final["stopped_early"] and final["steps"] == 20 and final["best_step"] == 10
 
+
+
+def test_joint_training_updates_every_head_of_a_group_in_one_step(tmp_path):
+    config = tiny_config.get_config()
+    config.training.update(steps=12, eval_every=12, joint=True, log_every=4)
+    config.training.sampler.type = "uniform"
+    experiment = Experiment.create(validate(config))
+    groups = experiment.groups(joint=True)
+    # The three synthetic tasks read the same sentences: one group, all heads every step.
+    assert [tuple(t.name for t in g) for g in groups] == [("chunk", "label", "pos")]
+    final = train_and_evaluate(validate(config), str(tmp_path / "run"))
+    assert final["steps"] == 12 and set(final["dev"]) == {"chunk", "label", "pos"}
+
+
+def test_groups_without_joint_are_single_tasks():
+    experiment = Experiment.create(_config())
+    assert [len(g) for g in experiment.groups(joint=False)] == [1, 1, 1]

@@ -29,6 +29,13 @@ class MultiTaskModel:
 
     model: keras.Model
     task_models: dict[str, keras.Model]
+    inputs: dict = dataclasses.field(repr=False, default_factory=dict)
+    outputs: dict = dataclasses.field(repr=False, default_factory=dict)
+
+    def submodel(self, names: Sequence[str]) -> keras.Model:
+        """A model computing only the named tasks' logits (a dict keyed by task)."""
+        return keras.Model(self.inputs, {name: self.outputs[name] for name in names},
+                           name="_".join(names) + "_model")
 
 
 def build_inputs(featurizer: Featurizer) -> dict:
@@ -71,4 +78,4 @@ def build_multitask_model(model_config: ml_collections.ConfigDict, tasks: Sequen
     task_models = {
         name: keras.Model(inputs, output, name=f"{name}_model") for name, output in outputs.items()
     }
-    return MultiTaskModel(model, task_models)
+    return MultiTaskModel(model, task_models, inputs, outputs)

@@ -53,6 +53,13 @@ def load_split(data: ml_collections.ConfigDict, split: str) -> list[Sentence]:
     return list(_read(data.format, path)) if path else []
 
 
+def train_source(data: ml_collections.ConfigDict) -> tuple:
+    """Identifies a data config's training sentences: equal keys, equal sentences."""
+    if data.format == "synthetic":
+        return ("synthetic", data.sentences, data.seed)
+    return (data.format, data.train, data.holdout if not data.dev else 0)
+
+
 @functools.lru_cache(maxsize=16)
 def _read(fmt: str, path: str) -> tuple[Sentence, ...]:
     if not os.path.isfile(path):

@@ -13,6 +13,7 @@ from tfmtl.data import DataError, Sentence, Vocabulary
 from tfmtl.models.featurizer import Featurizer
 from tfmtl.tasks import TASKS
 from tfmtl.tasks.base import Task
+from tfmtl.tasks.data_source import train_source
 
 CONFIG_FILE = "config.json"
 VOCAB_DIR = "vocab"
@@ -104,6 +105,33 @@ class Experiment:
             sentences = [s for s in sentences if len(s.tokens) <= max_length]
         return sentences
 
+    def groups(self, joint: bool) -> list[tuple[Task, ...]]:
+        """The units a training step trains: single tasks, or with `joint` the tasks that
+        read the same training sentences together (in config order)."""
+        if not joint:
+            return [(task,) for task in self.tasks]
+        groups: dict[tuple, list[Task]] = {}
+        for task in self.tasks:
+            groups.setdefault(train_source(task.config.data), []).append(task)
+        return [tuple(group) for group in groups.values()]
+
+    @functools.cache  # noqa: B019
+    def train_examples(self, group: tuple[str, ...]) -> list[dict[str, np.ndarray]]:
+        """Encoded training examples with the targets of every task in `group`.
+
+        A task's target keys are prefixed with its name (``pos/tags``); see
+        :func:`task_batch`.
+        """
+        first = self.task_by_name[group[0]]
+        examples = []
+        for sentence in self.sentences(first.name, "train"):
+            example = self.featurizer.encode(sentence.tokens)
+            for name in group:
+                for key, value in self.task_by_name[name].encode_target(sentence).items():
+                    example[f"{name}/{key}"] = value
+            examples.append(example)
+        return examples
+
     @functools.cache  # noqa: B019
     def examples(self, task_name: str, split: str) -> list[dict[str, np.ndarray]]:
         """A task's encoded examples of one split: input features and target."""
@@ -114,3 +142,11 @@ class Experiment:
             example.update(task.encode_target(sentence))
             examples.append(example)
         return examples
+
+
+def task_batch(batch: dict, task_name: str) -> dict:
+    """A task's view of a group batch: its own targets unprefixed, plus ``lengths``."""
+    prefix = f"{task_name}/"
+    view = {key[len(prefix):]: value for key, value in batch.items() if key.startswith(prefix)}
+    view["lengths"] = batch["lengths"]
+    return view

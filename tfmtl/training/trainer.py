@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Sequence
 
 import keras
 import ml_collections
@@ -26,7 +27,7 @@ from tfmtl.training.checkpoints import (
 )
 from tfmtl.training.distribute import make_strategy
 from tfmtl.training.evaluation import Evaluator, format_metrics
-from tfmtl.training.experiment import CONFIG_FILE, VOCAB_DIR, Experiment
+from tfmtl.training.experiment import CONFIG_FILE, VOCAB_DIR, Experiment, task_batch
 from tfmtl.training.optimizers import build_optimizer
 from tfmtl.training.progress import Progress
 from tfmtl.training.samplers import make_sampler
@@ -87,44 +88,60 @@ def _write_run_files(config: ml_collections.ConfigDict, workdir: str, command: s
     atomic_write_text(path, f"{history}# {stamp}\n{command}\n")
 
 
-def make_train_step(strategy: tf.distribute.Strategy, task: Task, task_model: keras.Model,
-                    optimizer: keras.optimizers.Optimizer, input_names: tuple[str, ...]):
-    """Builds one task's train step: a tf.function taking that task's iterator.
+def make_train_step(strategy: tf.distribute.Strategy, tasks: Sequence[Task],
+                    model: keras.Model, optimizer: keras.optimizers.Optimizer,
+                    input_names: tuple[str, ...]):
+    """Builds the train step of a group of tasks trained on the same batches.
 
-    The loss is the task's summed loss over the global batch divided by the
-    global number of items (tokens or sentences), times the task's weight;
-    heads and layers the task does not reach get no update.
+    The step is a tf.function taking the group's iterator. Each task's loss
+    is its summed loss over the global batch divided by the global number of
+    items (tokens or sentences), times its weight; the group's loss is their
+    sum. Heads and layers the group does not reach get no update.
+
+    Args:
+        strategy: the distribution strategy.
+        tasks: the tasks of the group (one, unless trained jointly).
+        model: a model computing the group's logits (a dict keyed by task).
+        optimizer: the optimizer, built on all the model's variables.
+        input_names: the model's input features.
+
+    Returns:
+        ``train_step(iterator) -> (loss_sums, counts)``, one entry per task.
     """
-    variables = task_model.trainable_variables
-    weight = task.config.loss_weight
+    variables = model.trainable_variables
 
     def replica_step(batch):
         features = {name: batch[name] for name in input_names}
+        context = tf.distribute.get_replica_context()
+        sums, counts = [], []
         with tf.GradientTape() as tape:
-            logits = task_model(features, training=True)
-            loss_sum, count = task.loss(batch, logits)
-            total = tf.distribute.get_replica_context().all_reduce(
-                tf.distribute.ReduceOp.SUM, count
-            )
-            loss = weight * loss_sum / tf.maximum(total, 1.0)
+            logits = model(features, training=True)
+            loss = 0.0
+            for task in tasks:
+                loss_sum, count = task.loss(task_batch(batch, task.name), logits[task.name])
+                total = context.all_reduce(tf.distribute.ReduceOp.SUM, count)
+                loss += task.config.loss_weight * loss_sum / tf.maximum(total, 1.0)
+                sums.append(loss_sum)
+                counts.append(count)
         grads = tape.gradient(loss, variables)
         optimizer.apply_gradients(
             [(g, v) for g, v in zip(grads, variables, strict=True) if g is not None]
         )
-        return loss_sum, count
+        return tf.stack(sums), tf.stack(counts)
 
     @tf.function
     def train_step(iterator):
-        loss_sum, count = strategy.run(replica_step, args=(next(iterator),))
-        return (strategy.reduce(tf.distribute.ReduceOp.SUM, loss_sum, axis=None),
-                strategy.reduce(tf.distribute.ReduceOp.SUM, count, axis=None))
+        sums, counts = strategy.run(replica_step, args=(next(iterator),))
+        return (strategy.reduce(tf.distribute.ReduceOp.SUM, sums, axis=None),
+                strategy.reduce(tf.distribute.ReduceOp.SUM, counts, axis=None))
 
     return train_step
 
 
-def _train_dataset(experiment: Experiment, task: Task, index: int, skip: int) -> tf.data.Dataset:
+def _train_dataset(experiment: Experiment, group: tuple[str, ...], index: int,
+                   skip: int) -> tf.data.Dataset:
     t = experiment.config.training
-    examples = experiment.examples(task.name, "train")
+    examples = experiment.train_examples(group)
     boundaries = None
     if t.buckets:
         boundaries = default_bucket_boundaries([len(e["words"]) for e in examples], t.buckets)
@@ -133,6 +150,22 @@ def _train_dataset(experiment: Experiment, task: Task, index: int, skip: int) ->
         seed=experiment.config.seed * 1009 + index, repeat=True, bucket_boundaries=boundaries,
     )
     return dataset.skip(skip)
+
+
+def _group_sampler(experiment: Experiment, groups: list[tuple[str, ...]], reference: str):
+    """The sampler over groups: a group weighs its largest mixing ratio and its size."""
+    entries, sizes, reference_group = {}, {}, None
+    for group in groups:
+        name = "+".join(group)
+        tasks = [experiment.task_by_name[task] for task in group]
+        entries[name] = ml_collections.ConfigDict(
+            {"mixing_ratio": max(task.config.mixing_ratio for task in tasks)}
+        )
+        sizes[name] = len(experiment.sentences(group[0], "train"))
+        if reference in group:
+            reference_group = name
+    t = experiment.config.training
+    return make_sampler(t.sampler, entries, sizes, reference_group, experiment.config.seed)
 
 
 def build_model(experiment: Experiment) -> MultiTaskModel:
@@ -191,18 +224,20 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
     start = int(state.step.numpy())
 
     reference = config_lib.reference_task(config)
-    sizes = {task.name: len(experiment.sentences(task.name, "train")) for task in tasks}
-    sampler = make_sampler(t.sampler, config.tasks, sizes, reference, config.seed)
+    groups = [tuple(task.name for task in group) for group in experiment.groups(t.joint)]
+    sampler = _group_sampler(experiment, groups, reference)
     logging.info("sampling probabilities: %s",
                  ", ".join(f"{n} {p:.3f}" for n, p in zip(sampler.names, sampler.p, strict=True)))
     consumed = sampler.counts(start)
     input_names = experiment.featurizer.input_names()
     iterators, steps = [], []
-    for index, task in enumerate(tasks):
-        dataset = _train_dataset(experiment, task, index, int(consumed[index]))
+    for index, group in enumerate(groups):
+        dataset = _train_dataset(experiment, group, index, int(consumed[index]))
         iterators.append(iter(strategy.experimental_distribute_dataset(dataset)))
-        steps.append(make_train_step(strategy, task, model.task_models[task.name], optimizer,
-                                     input_names))
+        steps.append(make_train_step(
+            strategy, [experiment.task_by_name[name] for name in group],
+            model.submodel(group), optimizer, input_names,
+        ))
 
     evaluator = Evaluator(experiment, model, t.eval_batch_size)
     writer = tf.summary.create_file_writer(os.path.join(workdir, TENSORBOARD_DIR)) if chief \
@@ -210,9 +245,11 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
     progress = Progress(t.steps, start)
     reference_task = experiment.task_by_name[reference]
     names = [task.name for task in tasks]
+    members = [[names.index(name) for name in group] for group in groups]
     window_loss = np.zeros(len(tasks))
     window_count = np.zeros(len(tasks))
     window_steps = np.zeros(len(tasks))
+    window_length = 0
     step = start
     stopped = bool(state.stopped.numpy())
 
@@ -247,10 +284,11 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
 
     while step < t.steps and not stopped:
         index = sampler.task_at(step)
-        loss_sum, count = steps[index](iterators[index])
-        window_loss[index] += float(loss_sum)
-        window_count[index] += float(count)
-        window_steps[index] += 1
+        sums, counts = steps[index](iterators[index])
+        window_loss[members[index]] += sums.numpy()
+        window_count[members[index]] += counts.numpy()
+        window_steps[members[index]] += 1
+        window_length += 1
         step += 1
         if step % t.log_every == 0 or step == t.steps:
             means = {n: window_loss[i] / window_count[i] for i, n in enumerate(names)
@@ -260,10 +298,11 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
                 for i, n in enumerate(names):
                     if window_count[i]:
                         tf.summary.scalar(f"{n}/loss", means[n])
-                    tf.summary.scalar(f"{n}/sampling_rate", window_steps[i] / window_steps.sum())
+                    tf.summary.scalar(f"{n}/sampling_rate", window_steps[i] / window_length)
                 tf.summary.scalar("learning_rate",
                                   float(optimizer.learning_rate.numpy()))
             window_loss[:] = window_count[:] = window_steps[:] = 0
+            window_length = 0
         if step % t.eval_every == 0 or step == t.steps:
             evaluate_dev()
         if step % t.checkpoint_every == 0 or step == t.steps or stopped:

@@ -1,4 +1,4 @@
-"""CoNLL-2000 chunking as the main task with POS supervised at layer 1.
+"""CoNLL-2000 chunking as the main task, with POS supervised at layer 1.
 
     tfmtl-train --config=configs/conll2000_pos_chunk.py --workdir=runs/conll2000 \
         --config.data_dir=/path/to/conll2000
@@ -6,29 +6,47 @@
 Søgaard and Goldberg (2016): a low-level task (POS) supervised at a lower
 layer than the high-level one (chunking) of a 3-layer BiLSTM. The data folder
 holds train.txt and test.txt (word POS chunk); the last 500 training
-sentences are the dev set.
+sentences are the dev set. POS and chunk labels of a sentence train together
+in one step (``training.joint``), so every variant has the same budget: the
+same steps over the same chunking batches.
+
+Variants (``--config=configs/conll2000_pos_chunk.py:VARIANT``):
+    layer1: POS at layer 1 (default);
+    top: POS at the top layer, with chunking (classic hard sharing);
+    alone: chunking alone.
 """
 
 from tfmtl.config import base_config, task_config
 
+VARIANTS = ("layer1", "top", "alone")
 
-def get_config():
+
+def get_config(variant: str = "layer1"):
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown variant {variant!r}; use one of {', '.join(VARIANTS)}")
     config = base_config()
     config.data_dir = "../shared/data/conll2000"  # Folder with train.txt and test.txt.
     conll = dict(format="conll", train="train.txt", test="test.txt", holdout=500)
     config.tasks.chunk = task_config("tagging", layer=-1, data=dict(column="2", **conll))
-    config.tasks.pos = task_config("tagging", layer=1, data=dict(column="1", **conll))
+    if variant != "alone":
+        pos_layer = 1 if variant == "layer1" else -1
+        config.tasks.pos = task_config("tagging", layer=pos_layer, data=dict(column="1", **conll))
+    config.data.lowercase = True  # Words lowercased; the character CNN sees the case.
     config.model.word_dim = 100
     config.model.word_dropout = 0.05
     config.model.embedding_dropout = 0.3
     config.model.char.type = "cnn"
+    config.model.char.dim = 32
     config.model.char.units = 64
     config.model.encoder.layers = 3
     config.model.encoder.units = 128
     config.model.encoder.dropout = 0.3
+    config.model.encoder.lstm = "fused"
     config.training.batch_size = 32
-    config.training.steps = 12000
-    config.training.eval_every = 1000
-    config.training.checkpoint_every = 1000
+    config.training.joint = True  # POS and chunk labels of the same sentences: one step.
     config.training.reference_task = "chunk"
+    config.training.steps = 8000
+    config.training.optimizer.schedule = "cosine"
+    config.training.eval_every = 500
+    config.training.checkpoint_every = 1000
     return config

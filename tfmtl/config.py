@@ -66,7 +66,7 @@ def base_config() -> ConfigDict:
     c.model.sharing = "hard"  # Parameter sharing scheme (tfmtl/models/sharing/).
 
     c.training = ConfigDict()
-    c.training.steps = 5000  # Total training steps (one task's batch per step).
+    c.training.steps = 5000  # Training steps (one batch of one task, or of a joint group).
     c.training.batch_size = 32  # Sentences per step, over all replicas.
     c.training.eval_batch_size = 128  # Sentences per evaluation batch.
     c.training.buckets = 8  # Length buckets for batching training sentences (0 = none).

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 // From the CUDA runtime: libtensorflow_framework exports it in the TF op
 // library, the static runtime provides it in the pybind11 module.
@@ -42,15 +43,31 @@ const Api& GetApi() {
   static Api api;
   static std::once_flag once;
   std::call_once(once, [] {
-    const char* names[] = {std::getenv("TFMTL_CUBLAS"), "libcublas.so.12", "libcublas.so.13",
-                           "libcublas.so"};
+    // By soname first (finds a cuBLAS that TensorFlow or PyTorch already
+    // loaded), then pip's nvidia-cublas wheel beside the library that exports
+    // the CUDA runtime (libtensorflow_framework), then the CUDA toolkit.
+    std::vector<std::string> names;
+    if (const char* env = std::getenv("TFMTL_CUBLAS"); env != nullptr && env[0] != '\0') {
+      names.push_back(env);
+    }
+    names.insert(names.end(), {"libcublas.so.12", "libcublas.so.13", "libcublas.so"});
+    Dl_info info;
+    if (dladdr(reinterpret_cast<void*>(&cudaGetDevice), &info) != 0 && info.dli_fname) {
+      std::string dir(info.dli_fname);
+      dir = dir.substr(0, dir.find_last_of('/') + 1);
+      names.push_back(dir + "../nvidia/cublas/lib/libcublas.so.12");
+    }
+    for (const char* dir : {"/usr/local/cuda/lib64/", "/usr/local/cuda/targets/x86_64-linux/lib/"}) {
+      for (const char* so : {"libcublas.so.13", "libcublas.so.12", "libcublas.so"}) {
+        names.push_back(std::string(dir) + so);
+      }
+    }
     void* lib = nullptr;
     std::string tried;
-    for (const char* name : names) {
-      if (name == nullptr || name[0] == '\0') continue;
-      lib = dlopen(name, RTLD_NOW | RTLD_LOCAL);
+    for (const std::string& name : names) {
+      lib = dlopen(name.c_str(), RTLD_NOW | RTLD_LOCAL);
       if (lib != nullptr) break;
-      tried += std::string(tried.empty() ? "" : ", ") + name;
+      tried += (tried.empty() ? "" : ", ") + name;
     }
     if (lib == nullptr) {
       api.error = "cannot dlopen cuBLAS (tried " + tried + "; set TFMTL_CUBLAS to its path)";

@@ -65,8 +65,8 @@ void FusedLSTMForwardCpu(const LSTMShape& s, const FusedLSTMForwardArgs& a, Para
   const int64_t kt = E + Hp;
   const int64_t n_panels = Hp / 4;
   // Packed weights: [Hp / 4][E + Hp][16].
-  AlignedBuffer panels(n_panels * kt * kNR);
-  AlignedBuffer bias(4 * Hp);
+  Scratch panels(0, n_panels * kt * kNR);
+  Scratch bias(1, 4 * Hp);
   // Row k of [kernel; recurrent_kernel] goes to row k of every panel.
   std::vector<int64_t> cols(4 * Hp);
   for (int64_t c = 0; c < 4 * Hp; ++c) cols[c] = KerasColumn(c, H);
@@ -84,7 +84,7 @@ void FusedLSTMForwardCpu(const LSTMShape& s, const FusedLSTMForwardArgs& a, Para
     const int64_t col = KerasColumn(c, H);
     bias.data()[c] = col < 0 ? 0.0f : a.bias[col];
   }
-  AlignedBuffer state(4 * B * Hp);
+  Scratch state(2, 4 * B * Hp);
   float* h_prev = state.data();
   float* c_prev = h_prev + B * Hp;
   float* h_cur = c_prev + B * Hp;
@@ -150,7 +150,7 @@ void FusedLSTMBackwardCpu(const LSTMShape& s, const FusedLSTMBackwardArgs& a, Pa
   const simd::Kernels& kern = simd::Active();
   const int64_t n_unit_panels = Hp / kNR;
   // U^T packed in panels of 16 units: [Hp / 16][G][16] (interleaved rows).
-  AlignedBuffer ut_panels(n_unit_panels * G * kNR);
+  Scratch ut_panels(3, n_unit_panels * G * kNR);
   parallel->For(n_unit_panels, [&](int64_t p0, int64_t p1) {
     for (int64_t p = p0; p < p1; ++p) {
       float* panel = ut_panels.data() + p * G * kNR;
@@ -167,7 +167,7 @@ void FusedLSTMBackwardCpu(const LSTMShape& s, const FusedLSTMBackwardArgs& a, Pa
 
   // W^T packed in panels of 16 inputs: [ceil(E / 16)][G][16], for dx.
   const int64_t n_input_panels = (E + kNR - 1) / kNR;
-  AlignedBuffer wt_panels(std::max<int64_t>(n_input_panels * G * kNR, 1));
+  Scratch wt_panels(4, n_input_panels * G * kNR);
   parallel->For(n_input_panels, [&](int64_t q0, int64_t q1) {
     for (int64_t q = q0; q < q1; ++q) {
       float* panel = wt_panels.data() + q * G * kNR;
@@ -184,8 +184,8 @@ void FusedLSTMBackwardCpu(const LSTMShape& s, const FusedLSTMBackwardArgs& a, Pa
   std::vector<int64_t> len(B);
   for (int64_t b = 0; b < B; ++b) len[b] = Length(a.lengths, b, T);
   // dZ for all steps, rows in the order of x: [B * T, G].
-  AlignedBuffer dz(std::max<int64_t>(B * T * G, 1));
-  AlignedBuffer state(3 * B * Hp);
+  Scratch dz(5, B * T * G);
+  Scratch state(6, 3 * B * Hp);
   float* dh = state.data();
   float* dc = dh + B * Hp;
   float* c0 = dc + B * Hp;
@@ -249,7 +249,7 @@ void FusedLSTMBackwardCpu(const LSTMShape& s, const FusedLSTMBackwardArgs& a, Pa
   // [x_t, h_{t-1}] of every step, rows in the order of x, [B * T, E + Hp]
   // (h0 at a sequence's first step): dW and dU are then one product with dZ.
   const int64_t kt = E + Hp;
-  AlignedBuffer xh(std::max<int64_t>(B * T * kt, 1));
+  Scratch xh(7, B * T * kt);
   parallel->For(B, [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b) {
       for (int64_t t = 0; t < T; ++t) {
@@ -269,7 +269,7 @@ void FusedLSTMBackwardCpu(const LSTMShape& s, const FusedLSTMBackwardArgs& a, Pa
     }
   });
   const int64_t n = B * T;
-  AlignedBuffer dw_il(std::max<int64_t>(kt * G, 1));
+  Scratch dw_il(8, kt * G);
   float* dw = dw_il.data();
   float* du = dw + E * G;
   gemm->Sgemm(true, false, kt, G, n, 1.0f, xh.data(), kt, dz.data(), G, 0.0f, dw, G);

@@ -42,8 +42,8 @@ void PackedGemm::Sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t
   // Tasks are (column block, row block) pairs, column-major; a thread packs
   // each slice of B once for all the row blocks it has in that column block.
   parallel_->For(mb * nb, [&](int64_t begin, int64_t end) {
-    AlignedBuffer ap(kMc * kKc);
-    AlignedBuffer bp(kNc * kKc);
+    Scratch ap(14, kMc * kKc);
+    Scratch bp(15, kNc * kKc);
     for (int64_t task = begin; task < end;) {
       const int64_t jb = task / mb;
       const int64_t last = std::min(end, (jb + 1) * mb);  // tasks of this column block

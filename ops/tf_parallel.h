@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <memory>
 #include <thread>
 
@@ -25,6 +26,15 @@
 #include "tensorflow/core/platform/threadpool.h"
 
 namespace tfmtl {
+
+// TFMTL_CPU_THREADS=N caps the threads one op uses (default: the pool's).
+inline int ThreadCap() {
+  static const int cap = [] {
+    const char* env = std::getenv("TFMTL_CPU_THREADS");
+    return env != nullptr ? std::max(1, std::atoi(env)) : 1 << 20;
+  }();
+  return cap;
+}
 
 inline std::atomic<int>& RunningOps() {
   static std::atomic<int> running{0};
@@ -44,7 +54,9 @@ class TfParallel final : public Parallel {
  public:
   explicit TfParallel(::tensorflow::OpKernelContext* ctx)
       : pool_(ctx->device()->tensorflow_cpu_worker_threads()->workers) {}
-  int NumThreads() const override { return std::max(1, pool_->NumThreads()); }
+  int NumThreads() const override {
+    return std::max(1, std::min(pool_->NumThreads(), ThreadCap()));
+  }
 
   void For(int64_t n, const std::function<void(int64_t, int64_t)>& fn) override {
     if (n <= 0) return;

@@ -11,75 +11,80 @@
 
 namespace tfmtl {
 namespace {
-constexpr int kSpinIterations = 20000;  // tens of microseconds before sleeping
+constexpr int kSpinIterations = 4000;  // a few microseconds before sleeping
 }
 
 ThreadPool::ThreadPool(int num_threads)
     : num_threads_(num_threads > 0
                        ? num_threads
-                       : std::max(1, static_cast<int>(std::thread::hardware_concurrency()))),
-      assigned_(new std::atomic<uint64_t>[num_threads_]) {
-  for (int i = 0; i < num_threads_; ++i) assigned_[i].store(0);
-  for (int i = 1; i < num_threads_; ++i) workers_.emplace_back([this, i] { Worker(i); });
+                       : std::max(1, static_cast<int>(std::thread::hardware_concurrency()))) {
+  for (int i = 1; i < num_threads_; ++i) workers_.emplace_back([this] { Worker(); });
 }
 
 ThreadPool::~ThreadPool() {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    stop_.store(true);
-    for (int i = 1; i < num_threads_; ++i) assigned_[i].fetch_add(1);
+    stop_ = true;
+    generation_.fetch_add(1);
   }
   cv_.notify_all();
   for (auto& w : workers_) w.join();
 }
 
-void ThreadPool::RunShard(int shard) {
-  const int64_t begin = n_ * shard / shards_;
-  const int64_t end = n_ * (shard + 1) / shards_;
-  if (begin < end) (*fn_)(begin, end);
+// Claims and runs chunks until none is left; the job's function is only
+// touched after a successful claim, and For() waits for every claimed chunk.
+void ThreadPool::Work(Job* job) {
+  for (;;) {
+    const int64_t c = job->next.fetch_add(1, std::memory_order_relaxed);
+    if (c >= job->chunks) return;
+    (*job->fn)(job->n * c / job->chunks, job->n * (c + 1) / job->chunks);
+    job->done.fetch_add(1, std::memory_order_release);
+  }
 }
 
-void ThreadPool::Worker(int index) {
+void ThreadPool::Worker() {
   uint64_t seen = 0;
-  std::atomic<uint64_t>& mine = assigned_[index];
   for (;;) {
-    uint64_t now = mine.load(std::memory_order_acquire);
+    uint64_t now = generation_.load(std::memory_order_acquire);
     for (int spin = 0; now == seen && spin < kSpinIterations; ++spin) {
       TFMTL_PAUSE();
-      now = mine.load(std::memory_order_acquire);
+      now = generation_.load(std::memory_order_acquire);
     }
-    if (now == seen) {
+    std::shared_ptr<Job> job;
+    {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [&] { return mine.load(std::memory_order_acquire) != seen; });
-      now = mine.load(std::memory_order_acquire);
+      cv_.wait(lock, [&] { return stop_ || generation_.load() != seen; });
+      if (stop_) return;
+      seen = generation_.load();
+      job = job_;
     }
-    seen = now;
-    if (stop_.load()) return;
-    RunShard(index);
-    pending_.fetch_sub(1, std::memory_order_acq_rel);
+    if (job) Work(job.get());
   }
 }
 
 void ThreadPool::For(int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
   if (n <= 0) return;
-  const int shards = static_cast<int>(std::min<int64_t>(n, num_threads_));
-  if (shards == 1) {
+  const int64_t chunks = std::min<int64_t>(n, num_threads_ == 1 ? 1 : 4 * num_threads_);
+  if (chunks == 1) {
     fn(0, n);
     return;
   }
-  std::lock_guard<std::mutex> call_lock(call_mu_);
-  fn_ = &fn;
-  n_ = n;
-  shards_ = shards;
-  pending_.store(shards - 1, std::memory_order_release);
-  ++calls_;
+  auto job = std::make_shared<Job>();
+  job->fn = &fn;
+  job->n = n;
+  job->chunks = chunks;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    for (int i = 1; i < shards; ++i) assigned_[i].store(calls_, std::memory_order_release);
+    job_ = job;
+    generation_.fetch_add(1, std::memory_order_acq_rel);
   }
   cv_.notify_all();
-  RunShard(0);
-  while (pending_.load(std::memory_order_acquire) != 0) TFMTL_PAUSE();
+  Work(job.get());
+  int spins = 0;
+  while (job->done.load(std::memory_order_acquire) < chunks) {
+    if (++spins > 64) std::this_thread::yield();
+    TFMTL_PAUSE();
+  }
 }
 
 }  // namespace tfmtl

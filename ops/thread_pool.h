@@ -1,6 +1,9 @@
 // A fork-join thread pool implementing Parallel (parallel.h) for the pybind11
-// module. Workers spin briefly between jobs, so the per-step joins of the
-// fused LSTM cost microseconds, then sleep.
+// module. Each For() cuts its range into a few chunks per thread that the
+// caller and the woken workers claim from an atomic counter; the caller never
+// waits for a worker that has not started, only for chunks under way, so a
+// busy machine delays a join by little. Workers spin briefly between jobs,
+// then sleep.
 #ifndef TFMTL_OPS_THREAD_POOL_H_
 #define TFMTL_OPS_THREAD_POOL_H_
 
@@ -23,26 +26,26 @@ class ThreadPool final : public Parallel {
   explicit ThreadPool(int num_threads);
   ~ThreadPool() override;
   int NumThreads() const override { return num_threads_; }
-  // Calls from several threads at once are serialised.
   void For(int64_t n, const std::function<void(int64_t, int64_t)>& fn) override;
 
  private:
-  void Worker(int index);
-  void RunShard(int shard);
+  struct Job {
+    const std::function<void(int64_t, int64_t)>* fn;
+    int64_t n;
+    int64_t chunks;
+    std::atomic<int64_t> next{0};
+    std::atomic<int64_t> done{0};
+  };
+  static void Work(Job* job);
+  void Worker();
 
   const int num_threads_;
   std::vector<std::thread> workers_;
-  std::mutex call_mu_;  // one For() at a time
   std::mutex mu_;
   std::condition_variable cv_;
-  // Worker i runs shard i of call number assigned_[i] once that changes.
-  std::unique_ptr<std::atomic<uint64_t>[]> assigned_;
-  uint64_t calls_ = 0;
-  std::atomic<int> pending_{0};
-  std::atomic<bool> stop_{false};
-  const std::function<void(int64_t, int64_t)>* fn_ = nullptr;
-  int64_t n_ = 0;
-  int shards_ = 0;
+  std::atomic<uint64_t> generation_{0};
+  std::shared_ptr<Job> job_;  // guarded by mu_
+  bool stop_ = false;         // guarded by mu_
 };
 
 }  // namespace tfmtl

@@ -139,6 +139,21 @@ class Task:
         """Maps logits to predicted label ids (in graph)."""
         raise NotImplementedError
 
+    def serving_outputs(self, logits, lengths, classes):
+        """Maps logits to what an exported model serves for this task (in graph).
+
+        The export prefixes each key with the task's name (``pos_labels``).
+
+        Args:
+            logits: the task's logits for a batch (padded to at least one position).
+            lengths: int32 [batch], real tokens per sentence (0 for an empty sentence).
+            classes: string [C], the label of each logit (the label vocabulary).
+
+        Returns:
+            A dict of named tensors, each with the batch as its first dimension.
+        """
+        raise NotImplementedError
+
     # Evaluation -----------------------------------------------------------
 
     @property

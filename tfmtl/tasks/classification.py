@@ -83,6 +83,24 @@ class Classification(Task):
     def predict(self, logits):
         return tf.argmax(logits, axis=-1, output_type=tf.int32)
 
+    def serving_outputs(self, logits, lengths, classes):
+        """Per sentence: its label, that label's probability and every label's probability.
+
+        A sentence without tokens has no label: ``""`` with probabilities 0.
+
+        Returns:
+            ``labels``: string [B]; ``scores``: float32 [B]; ``probabilities``: float32
+            [B, C]; ``classes``: string [B, C], the label of each probability.
+        """
+        has_tokens = lengths > 0
+        probabilities = tf.where(has_tokens[:, None], tf.nn.softmax(logits), 0.0)
+        return {
+            "labels": tf.where(has_tokens, tf.gather(classes, self.predict(logits)), ""),
+            "scores": tf.reduce_max(probabilities, axis=-1),
+            "probabilities": probabilities,
+            "classes": tf.broadcast_to(classes, tf.shape(probabilities)),
+        }
+
     @property
     def main_metric(self) -> str:
         return "accuracy" if self.config.metric == "auto" else self.config.metric

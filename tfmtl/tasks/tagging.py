@@ -108,6 +108,28 @@ class Tagging(Task):
     def predict(self, logits):
         return tf.argmax(logits, axis=-1, output_type=tf.int32)
 
+    def serving_outputs(self, logits, lengths, classes):
+        """Per token: its label, that label's probability and every label's probability.
+
+        Returns:
+            ``labels``: string [B, T], ``""`` past a sentence's end (T: the longest
+            sentence, 0 when every sentence is empty); ``scores``: float32 [B, T], the
+            probability of each label (0 past the end); ``probabilities``: float32
+            [B, T, C] (0 past the end); ``classes``: string [B, C], the label of each
+            probability.
+        """
+        time = tf.maximum(tf.reduce_max(lengths), 0)
+        logits = logits[:, :time]
+        mask = tf.sequence_mask(lengths, time)
+        probabilities = tf.nn.softmax(logits) * tf.cast(mask, logits.dtype)[:, :, None]
+        return {
+            "labels": tf.where(mask, tf.gather(classes, self.predict(logits)), ""),
+            "scores": tf.reduce_max(probabilities, axis=-1),
+            "probabilities": probabilities,
+            "classes": tf.broadcast_to(classes, tf.stack([tf.shape(lengths)[0],
+                                                          tf.shape(classes)[0]])),
+        }
+
     @property
     def main_metric(self) -> str:
         if self.config.metric != "auto":

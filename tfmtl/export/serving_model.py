@@ -1,0 +1,227 @@
+"""The exported module: raw text or tokens in, every task's labels and probabilities out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import keras
+import tensorflow as tf
+
+from tfmtl.export.graph_featurizer import GraphFeaturizer, label_table
+from tfmtl.export.tokenizers import CORE_OPS, TokenizerSpec
+
+DEFAULT_SIGNATURE = "serving_default"
+TOKENS_SIGNATURE = "tokens"
+TOKENS_SUFFIX = "_tokens"
+TEXT_INPUT = "text"
+TOKENS_INPUT = "tokens"
+REPLACEMENT_CHARACTER = 0xFFFD
+
+#: The outputs every signature has, besides the tasks' ``<task>_<key>`` outputs.
+COMMON_OUTPUTS = {
+    "tokens": ("string", "[batch, T]", "the tokens the tasks read, \"\" past a sentence's end"),
+    "lengths": ("int32", "[batch]", "tokens per sentence after truncation"),
+    "num_tokens": ("int32", "[batch]", "tokens per sentence before truncation"),
+    "truncated": ("bool", "[batch]", "true when the sentence had more than max_length tokens"),
+}
+#: What each task type serves (see the tasks' ``serving_outputs``).
+TASK_OUTPUTS = {
+    "tagging": {
+        "labels": ("string", "[batch, T]", "label of each token, \"\" past the end"),
+        "scores": ("float32", "[batch, T]", "probability of each token's label"),
+        "probabilities": ("float32", "[batch, T, C]", "probability of every label per token"),
+        "classes": ("string", "[batch, C]", "the label of each probability"),
+    },
+    "classification": {
+        "labels": ("string", "[batch]", "label of each sentence, \"\" without tokens"),
+        "scores": ("float32", "[batch]", "probability of the label"),
+        "probabilities": ("float32", "[batch, C]", "probability of every label"),
+        "classes": ("string", "[batch, C]", "the label of each probability"),
+    },
+}
+
+
+class _Untracked:
+    """Holds the Keras models and the functions out of the module's tracking.
+
+    Only the models' variables and the lookup tables are saved; the signatures
+    are saved as concrete functions, not as functions of the module.
+    """
+
+    def __init__(self, model: keras.Model, task_models: Mapping[str, keras.Model]):
+        self.model = model
+        self.task_models = dict(task_models)
+        self.functions: dict = {}
+
+
+class ServingModel(tf.Module):
+    """Tokenization, featurization, the stock Keras model and every task's serving outputs.
+
+    Signatures (see :meth:`signatures`):
+
+    * ``serving_default``: ``text`` in, every task out; ``<task>``: ``text`` in, one task out;
+    * ``tokens`` and ``<task>_tokens``: the same from pre-tokenized ``tokens``.
+
+    ``text`` is ``tf.string [batch]``, one raw sentence per element. It is made
+    valid UTF-8 first (each invalid byte sequence becomes U+FFFD), then split by
+    the export's tokenizer. ``tokens`` is ``tf.string [batch, max_tokens]``, one
+    sentence per row; empty strings are padding and are dropped wherever they
+    are. A sentence with more than ``max_length`` tokens (when ``max_length`` is
+    positive) is cut to its first ``max_length`` tokens and flagged in
+    ``truncated``; an empty sentence has no tokens, empty per-token outputs and
+    no sentence label; a batch of 0 sentences gives outputs with 0 rows.
+
+    Args:
+        model: the stock Keras model with the exported tasks' logits as a dict output.
+        task_models: per exported task, the sub-model computing only its logits.
+        tasks: the exported tasks (with label vocabularies).
+        featurizer: the in-graph featurizer.
+        label_files: per task, its label vocabulary file (line number == id).
+        tokenizer: how raw text is split.
+        tokenizer_ops: ``"core"`` or ``"tensorflow_text"`` (see :meth:`TokenizerSpec.tokenize`).
+        max_length: most tokens read per sentence (0: no limit).
+        metadata_file: a file saved as an asset beside the vocabularies (or None).
+        lstms: modules holding weights the model's layers read in place of their own
+            (see :func:`tfmtl.export.inference_lstm.install`).
+        replaced_variables: ids of the model's variables no signature reads.
+    """
+
+    def __init__(self, model: keras.Model, task_models: Mapping[str, keras.Model],
+                 tasks: Sequence, featurizer: GraphFeaturizer, label_files: Mapping[str, str],
+                 tokenizer: TokenizerSpec, max_length: int, metadata_file: str | None = None,
+                 tokenizer_ops: str = CORE_OPS,
+                 lstms: Sequence[tf.Module] = (), replaced_variables: frozenset[int] = frozenset()):
+        super().__init__(name="tfmtl_serving")
+        if max_length < 0:
+            raise ValueError(f"max_length must be >= 0, got {max_length}")
+        self._untracked = _Untracked(model, task_models)
+        self._tasks = tuple(tasks)
+        self._task_by_name = {task.name: task for task in self._tasks}
+        self.task_names = tuple(task.name for task in self._tasks)
+        self.num_classes = {task.name: len(task.labels) for task in self._tasks}
+        self.tokenizer = tokenizer
+        self.tokenizer_ops = tokenizer_ops
+        self.max_length = max_length
+        self.featurizer = featurizer
+        self.label_tables = {name: label_table(label_files[name]) for name in self.task_names}
+        # The tf.Variables themselves, not Keras' wrappers: a wrapper saves as a variable of its
+        # own, which TF Serving's loader restores while the graph reads the unrestored original.
+        self.model_variables = [v.value if isinstance(v, keras.Variable) else v
+                                for v in model.variables if id(v) not in replaced_variables]
+        self.lstms = list(lstms)
+        self.metadata = tf.saved_model.Asset(metadata_file) if metadata_file else None
+
+    # Signature names ------------------------------------------------------
+
+    def signature_names(self) -> dict[str, tuple[str, tuple[str, ...]]]:
+        """Signature name -> (input name, tasks it serves).
+
+        Raises:
+            ValueError: a task's name collides with another signature's name.
+        """
+        names = {DEFAULT_SIGNATURE: (TEXT_INPUT, self.task_names),
+                 TOKENS_SIGNATURE: (TOKENS_INPUT, self.task_names)}
+        for task in self.task_names:
+            for name, entry in ((task, (TEXT_INPUT, (task,))),
+                                (task + TOKENS_SUFFIX, (TOKENS_INPUT, (task,)))):
+                if name in names:
+                    raise ValueError(
+                        f"task {task!r}: its signature {name!r} collides with another "
+                        f"signature; rename the task or leave it out with --tasks"
+                    )
+                names[name] = entry
+        return names
+
+    # Graph ----------------------------------------------------------------
+
+    @staticmethod
+    def valid_utf8(strings: tf.Tensor) -> tf.Tensor:
+        """Replaces every invalid UTF-8 sequence by U+FFFD (any shape)."""
+        return tf.strings.unicode_transcode(
+            strings, "UTF-8", "UTF-8", errors="replace",
+            replacement_char=REPLACEMENT_CHARACTER,
+        )
+
+    def tokenize(self, text: tf.Tensor) -> tf.RaggedTensor:
+        """Raw sentences ``[batch]`` to ragged tokens ``[batch, (time)]``."""
+        return self.tokenizer.tokenize(self.valid_utf8(text), self.tokenizer_ops)
+
+    def tokens_from_matrix(self, tokens: tf.Tensor) -> tf.RaggedTensor:
+        """Padded tokens ``[batch, max_tokens]`` to ragged tokens, empty strings dropped."""
+        tokens = self.valid_utf8(tokens)
+        return tf.ragged.boolean_mask(tokens, tf.strings.length(tokens) > 0)
+
+    def run(self, tokens: tf.RaggedTensor, task_names: Sequence[str]) -> dict[str, tf.Tensor]:
+        """Every output of the tasks `task_names` for ragged tokens ``[batch, (time)]``."""
+        num_tokens = tf.cast(tokens.row_lengths(), tf.int32)
+        if self.max_length:
+            tokens = tokens[:, : self.max_length]
+        lengths = tf.cast(tokens.row_lengths(), tf.int32)
+        features = self.featurizer(tokens)
+        if len(task_names) == 1:
+            name = task_names[0]
+            logits = {name: self._untracked.task_models[name](features, training=False)}
+        else:
+            logits = self._untracked.model(features, training=False)
+        outputs = {
+            "tokens": tokens.to_tensor(""),
+            "lengths": lengths,
+            "num_tokens": num_tokens,
+            "truncated": num_tokens > lengths,
+        }
+        for name in task_names:
+            classes = self.label_tables[name].lookup(
+                tf.range(self.num_classes[name], dtype=tf.int64)
+            )
+            served = self._task_by_name[name].serving_outputs(logits[name], lengths, classes)
+            for key, value in served.items():
+                outputs[f"{name}_{key}"] = value
+        return outputs
+
+    # Functions ------------------------------------------------------------
+
+    def function(self, name: str) -> tf.types.experimental.PolymorphicFunction:
+        """The ``tf.function`` behind signature `name` (built once)."""
+        if name not in self._untracked.functions:
+            input_name, task_names = self.signature_names()[name]
+            if input_name == TEXT_INPUT:
+                def serve(text):
+                    return self.run(self.tokenize(text), task_names)
+
+                spec = tf.TensorSpec([None], tf.string, name=TEXT_INPUT)
+            else:
+                def serve(tokens):
+                    return self.run(self.tokens_from_matrix(tokens), task_names)
+
+                spec = tf.TensorSpec([None, None], tf.string, name=TOKENS_INPUT)
+            self._untracked.functions[name] = tf.function(serve, input_signature=[spec],
+                                                      autograph=False)
+        return self._untracked.functions[name]
+
+    def signatures(self, names: Sequence[str] | None = None) -> dict:
+        """Concrete functions keyed by signature name, for ``tf.saved_model.save``."""
+        names = list(self.signature_names()) if names is None else list(names)
+        return {name: self.function(name).get_concrete_function() for name in names}
+
+    def describe(self) -> dict[str, dict]:
+        """Every signature's inputs and outputs: ``{name: {"inputs": ..., "outputs": ...}}``.
+
+        Each input and output maps to ``{"dtype", "shape", "doc"}``.
+        """
+        described = {}
+        for name, (input_name, task_names) in self.signature_names().items():
+            if input_name == TEXT_INPUT:
+                inputs = {TEXT_INPUT: {"dtype": "string", "shape": "[batch]",
+                                       "doc": "raw sentences, tokenized in the graph"}}
+            else:
+                inputs = {TOKENS_INPUT: {"dtype": "string", "shape": "[batch, max_tokens]",
+                                         "doc": "tokens per sentence, \"\" as padding"}}
+            outputs = {key: {"dtype": d, "shape": s, "doc": doc}
+                       for key, (d, s, doc) in COMMON_OUTPUTS.items()}
+            for task in task_names:
+                kind = self._task_by_name[task].config.type
+                for key, (d, s, doc) in TASK_OUTPUTS.get(kind, {}).items():
+                    shape = s.replace("C]", f"C={self.num_classes[task]}]")
+                    outputs[f"{task}_{key}"] = {"dtype": d, "shape": shape, "doc": doc}
+            described[name] = {"inputs": inputs, "outputs": outputs}
+        return described

@@ -116,10 +116,10 @@ class GrpcPredictor(Predictor):
 
     def __init__(self, server: str, model: str, *, version: int | None = None,
                  timeout: float = DEFAULT_TIMEOUT):
+        self.server = parse_server(server)
         import grpc
         from tensorflow_serving.apis import prediction_service_pb2_grpc
 
-        self.server = parse_server(server)
         self.model = model
         self.version = version
         self.timeout = timeout

@@ -181,7 +181,6 @@ def build_serving_model(workdir: str, *, tasks: Sequence[str] | None = None,
     experiment = Experiment.restore(workdir)
     selected = _select_tasks(experiment, tasks)
     experiment, multitask, checkpoint_path = load_stock_model(workdir, checkpoint, experiment)
-    lstms = inference_lstm.install(multitask.model)
     config = experiment.config
     if max_length is None:
         max_length = config.data.max_length or DEFAULT_MAX_LENGTH
@@ -194,6 +193,7 @@ def build_serving_model(workdir: str, *, tasks: Sequence[str] | None = None,
     task_models = {n: multitask.task_models[n] for n in names}
     pruned = keras.Model(multitask.model.input, {n: task_models[n].output for n in names},
                          name="serving")
+    lstms = inference_lstm.install(pruned)
     words, chars, label_files = _write_vocabularies(experiment, selected, assets_dir)
     metadata = {
         "format_version": 1,
@@ -215,7 +215,7 @@ def build_serving_model(workdir: str, *, tasks: Sequence[str] | None = None,
     model = ServingModel(pruned, task_models, selected, featurizer, label_files, spec,
                          max_length, metadata_file, tokenizer_ops=tokenizer_ops, lstms=lstms,
                          replaced_variables=frozenset(
-                             inference_lstm.replaced_variables(multitask.model)))
+                             inference_lstm.replaced_variables(pruned)))
     try:
         metadata["signatures"] = model.describe()
     except ValueError as e:
@@ -262,8 +262,6 @@ def export_saved_model(workdir: str, export_base: str, name: str, *,
         ExportError: an invalid argument, an existing version, or a custom op in the graph.
         FileNotFoundError: `workdir` is not a trained workdir.
     """
-    import tensorflow as tf
-
     _check_name(name)
     if version is not None and version < 1:
         raise ExportError(f"--version: must be a positive integer, got {version}")
@@ -271,6 +269,8 @@ def export_saved_model(workdir: str, export_base: str, name: str, *,
     if version is not None and os.path.exists(os.path.join(model_dir, str(version))):
         raise ExportError(f"--version: {os.path.join(model_dir, str(version))} already exists; "
                           "versions are never overwritten (omit --version for the next one)")
+    import tensorflow as tf
+
     os.makedirs(model_dir, exist_ok=True)
     staging = tempfile.mkdtemp(prefix=_TEMPORARY_PREFIX, dir=model_dir)
     try:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 
-from tfmtl.training.checkpoints import atomic_write_text
-
 MODELS_CONFIG = "models.config"
 
 
@@ -29,6 +27,8 @@ def update_models_config(path: str, name: str, base_path: str) -> str:
     """
     from google.protobuf import text_format
     from tensorflow_serving.config import model_server_config_pb2
+
+    from tfmtl.training.checkpoints import atomic_write_text
 
     config = model_server_config_pb2.ModelServerConfig()
     if os.path.exists(path):

@@ -45,7 +45,8 @@ def records(sentences: Sequence[bytes], outputs: dict[str, np.ndarray], *,
     A record holds ``text``, ``tokens``, ``num_tokens``, ``truncated`` and
     ``tasks``: per task, ``{"labels": [...], "scores": [...]}`` for a token task
     or ``{"label": ..., "score": ...}`` for a sentence task (``null`` label for a
-    sentence without tokens), plus label probabilities when asked.
+    sentence without tokens), plus label probabilities when asked. Tasks come in
+    the order of `tasks`, by name when it is None.
     """
     missing = [key for key in ("tokens", "lengths") if key not in outputs]
     if missing:
@@ -57,6 +58,8 @@ def records(sentences: Sequence[bytes], outputs: dict[str, np.ndarray], *,
             raise ClientError(f"--tasks: the model has no task {', '.join(unknown)}; it has "
                               f"{', '.join(sorted(by_task))}")
         by_task = {t: by_task[t] for t in tasks}
+    else:
+        by_task = dict(sorted(by_task.items()))
     result = []
     for row, sentence in enumerate(sentences):
         length = int(outputs["lengths"][row])

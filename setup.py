@@ -27,6 +27,7 @@ setuptools.setup(
     install_requires=[
         "tensorflow==2.21.*",
         "tensorflow-text==2.21.*",
+        "tensorflow-serving-api==2.21.*",
         "tensorboard>=2.20",
         "absl-py>=2.1",
         "ml-collections>=1.0",
@@ -40,6 +41,8 @@ setuptools.setup(
             "tfmtl-train=tfmtl.cli.train:run",
             "tfmtl-evaluate=tfmtl.cli.evaluate:run",
             "tfmtl-data=tfmtl.cli.data:run",
+            "tfmtl-export=tfmtl.cli.export:run",
+            "tfmtl-predict=tfmtl.cli.predict:run",
         ],
     },
 )

@@ -166,7 +166,7 @@ void FusedLSTMBackwardCpu(const LSTMShape& s, const FusedLSTMBackwardArgs& a, Pa
   });
 
   // W^T packed in panels of 16 inputs: [ceil(E / 16)][G][16], for dx.
-  const int64_t n_input_panels = (E + kNR - 1) / kNR;
+  const int64_t n_input_panels = a.dx != nullptr ? (E + kNR - 1) / kNR : 0;
   Scratch wt_panels(4, n_input_panels * G * kNR);
   parallel->For(n_input_panels, [&](int64_t q0, int64_t q1) {
     for (int64_t q = q0; q < q1; ++q) {
@@ -183,8 +183,11 @@ void FusedLSTMBackwardCpu(const LSTMShape& s, const FusedLSTMBackwardArgs& a, Pa
 
   std::vector<int64_t> len(B);
   for (int64_t b = 0; b < B; ++b) len[b] = Length(a.lengths, b, T);
-  // dZ for all steps, rows in the order of x: [B * T, G].
-  Scratch dz(5, B * T * G);
+  // dZ for all steps, rows in the order of x: [B * T, G] (the caller's when
+  // it keeps dz for FusedLSTMBackwardInputCpu).
+  Scratch dz_scratch(5, a.dz != nullptr ? 0 : B * T * G);
+  float* const dz_all = a.dz != nullptr ? a.dz : dz_scratch.data();
+  const bool with_dx = a.dx != nullptr;
   Scratch state(6, 3 * B * Hp);
   float* dh = state.data();
   float* dc = dh + B * Hp;
@@ -206,14 +209,14 @@ void FusedLSTMBackwardCpu(const LSTMShape& s, const FusedLSTMBackwardArgs& a, Pa
     simd::LstmBackwardProduct prod;
     prod.batch = B;
     prod.units_padded = Hp;
-    prod.dz = t_prev >= 0 ? dz.data() + t_prev * G : nullptr;
+    prod.dz = t_prev >= 0 ? dz_all + t_prev * G : nullptr;
     prod.dz_stride = T * G;
     prod.panels = ut_panels.data();
     prod.dh = dh;
     prod.active = active_prev.data();
     prod.input = E;
     prod.x_panels = wt_panels.data();
-    prod.dx = t_prev >= 0 ? a.dx + t_prev * E : nullptr;
+    prod.dx = (with_dx && t_prev >= 0) ? a.dx + t_prev * E : nullptr;
     prod.dx_stride = T * E;
     simd::LstmBackwardStep st;
     if (has_step) {
@@ -229,14 +232,14 @@ void FusedLSTMBackwardCpu(const LSTMShape& s, const FusedLSTMBackwardArgs& a, Pa
       st.dh_out_stride = T * H;
       st.dh = dh;
       st.dc = dc;
-      st.dz = dz.data() + t * G;
+      st.dz = dz_all + t * G;
       st.dz_stride = T * G;
       st.active = active.data();
     }
     parallel->For(n_unit_panels, [&](int64_t p0, int64_t p1) {
       if (t_prev >= 0) {
-        kern.lstm_backward_product(prod, p0, p1, p0 * n_input_panels / n_unit_panels,
-                                   p1 * n_input_panels / n_unit_panels);
+        const int64_t q = with_dx ? n_input_panels : 0;
+        kern.lstm_backward_product(prod, p0, p1, p0 * q / n_unit_panels, p1 * q / n_unit_panels);
       }
       if (has_step) kern.lstm_backward(st, 4 * p0, 4 * p1);
     });
@@ -272,7 +275,7 @@ void FusedLSTMBackwardCpu(const LSTMShape& s, const FusedLSTMBackwardArgs& a, Pa
   Scratch dw_il(8, kt * G);
   float* dw = dw_il.data();
   float* du = dw + E * G;
-  gemm->Sgemm(true, false, kt, G, n, 1.0f, xh.data(), kt, dz.data(), G, 0.0f, dw, G);
+  gemm->Sgemm(true, false, kt, G, n, 1.0f, xh.data(), kt, dz_all, G, 0.0f, dw, G);
   std::vector<double> db(G, 0.0);
   {
     // Column sums in float rows, accumulated per block in double.
@@ -280,7 +283,7 @@ void FusedLSTMBackwardCpu(const LSTMShape& s, const FusedLSTMBackwardArgs& a, Pa
     for (int64_t r0 = 0; r0 < n; r0 += 64) {
       std::fill(acc.begin(), acc.end(), 0.0f);
       for (int64_t r = r0; r < std::min(n, r0 + 64); ++r) {
-        const float* row = dz.data() + r * G;
+        const float* row = dz_all + r * G;
         for (int64_t c = 0; c < G; ++c) acc[c] += row[c];
       }
       for (int64_t c = 0; c < G; ++c) db[c] += acc[c];
@@ -293,6 +296,24 @@ void FusedLSTMBackwardCpu(const LSTMShape& s, const FusedLSTMBackwardArgs& a, Pa
     for (int64_t k = 0; k < E; ++k) a.d_kernel[k * 4 * H + col] = dw[k * G + c];
     for (int64_t k = 0; k < H; ++k) a.d_recurrent_kernel[k * 4 * H + col] = du[k * G + c];
   }
+}
+
+void FusedLSTMBackwardInputCpu(const LSTMShape& s, const float* dz, const float* kernel,
+                               float* dx, Parallel* parallel, Gemm* gemm) {
+  const int64_t B = s.batch, T = s.time, E = s.input, H = s.units, Hp = PaddedUnits(H);
+  const int64_t G = 4 * Hp;
+  if (B * T * E == 0) return;
+  // W in the interleaved, padded column order of dz: [E, G].
+  Scratch w_il(9, E * G);
+  parallel->For(E, [&](int64_t k0, int64_t k1) {
+    for (int64_t k = k0; k < k1; ++k) {
+      for (int64_t c = 0; c < G; ++c) {
+        const int64_t col = KerasColumn(c, H);
+        w_il.data()[k * G + c] = col < 0 ? 0.0f : kernel[k * 4 * H + col];
+      }
+    }
+  });
+  gemm->Sgemm(false, true, B * T, E, G, 1.0f, dz, G, w_il.data(), G, 0.0f, dx, E);
 }
 
 }  // namespace tfmtl

@@ -49,45 +49,53 @@ inline int64_t FusedLSTMWorkspaceSize(const LSTMShape& s) {
 
 template <typename T>
 struct FusedLSTMForwardArgsT {
-  const T* x;
-  const T* h0;
-  const T* c0;
-  const T* kernel;
-  const T* recurrent_kernel;
-  const T* bias;
-  const int32_t* lengths;  // may be null
-  T* hseq;
-  T* h_last;
-  T* c_last;
-  T* workspace;
+  const T* x = nullptr;
+  const T* h0 = nullptr;
+  const T* c0 = nullptr;
+  const T* kernel = nullptr;
+  const T* recurrent_kernel = nullptr;
+  const T* bias = nullptr;
+  const int32_t* lengths = nullptr;  // may be null
+  T* hseq = nullptr;
+  T* h_last = nullptr;
+  T* c_last = nullptr;
+  T* workspace = nullptr;
 };
 
 template <typename T>
 struct FusedLSTMBackwardArgsT {
   // Forward inputs and results.
-  const T* x;
-  const T* h0;
-  const T* c0;
-  const T* kernel;
-  const T* recurrent_kernel;
-  const int32_t* lengths;  // may be null
-  const T* hseq;
-  const T* workspace;
+  const T* x = nullptr;
+  const T* h0 = nullptr;
+  const T* c0 = nullptr;
+  const T* kernel = nullptr;
+  const T* recurrent_kernel = nullptr;
+  const int32_t* lengths = nullptr;  // may be null
+  const T* hseq = nullptr;
+  const T* workspace = nullptr;
   // Incoming gradients (any may be null: zero).
-  const T* d_hseq;
-  const T* d_h_last;
-  const T* d_c_last;
-  // Results.
-  T* dx;
-  T* dh0;
-  T* dc0;
-  T* d_kernel;
-  T* d_recurrent_kernel;
-  T* d_bias;
+  const T* d_hseq = nullptr;
+  const T* d_h_last = nullptr;
+  const T* d_c_last = nullptr;
+  // Results. dx may be null: then dx is left to FusedLSTMBackwardInput*,
+  // which reads dz (the gates' pre-activation gradients, FusedLSTMDzSize
+  // floats in a device-specific layout) written here when dz is not null.
+  T* dx = nullptr;
+  T* dz = nullptr;
+  T* dh0 = nullptr;
+  T* dc0 = nullptr;
+  T* d_kernel = nullptr;
+  T* d_recurrent_kernel = nullptr;
+  T* d_bias = nullptr;
 };
 
 using FusedLSTMForwardArgs = FusedLSTMForwardArgsT<float>;
 using FusedLSTMBackwardArgs = FusedLSTMBackwardArgsT<float>;
+
+// Floats of dz for one call: T * B * 4 * PaddedUnits(H).
+inline int64_t FusedLSTMDzSize(const LSTMShape& s) {
+  return s.time * s.batch * 4 * PaddedUnits(s.units);
+}
 
 // float32: packed SIMD kernels, threads and products from `parallel`/`gemm`.
 void FusedLSTMForwardCpu(const LSTMShape& shape, const FusedLSTMForwardArgs& args,
@@ -95,9 +103,15 @@ void FusedLSTMForwardCpu(const LSTMShape& shape, const FusedLSTMForwardArgs& arg
 void FusedLSTMBackwardCpu(const LSTMShape& shape, const FusedLSTMBackwardArgs& args,
                           Parallel* parallel, Gemm* gemm);
 
+// dx [B, T, E] from the dz a backward call wrote: one product dz W^T.
+void FusedLSTMBackwardInputCpu(const LSTMShape& shape, const float* dz, const float* kernel,
+                               float* dx, Parallel* parallel, Gemm* gemm);
+
 // float64: plain loops on one thread, for gradient checks and references.
 void FusedLSTMForwardCpu(const LSTMShape& shape, const FusedLSTMForwardArgsT<double>& args);
 void FusedLSTMBackwardCpu(const LSTMShape& shape, const FusedLSTMBackwardArgsT<double>& args);
+void FusedLSTMBackwardInputCpu(const LSTMShape& shape, const double* dz, const double* kernel,
+                               double* dx);
 
 // CUDA versions (fused_lstm_kernels.cu.cc), on device pointers, enqueued on
 // `stream` (a cudaStream_t). The device scratch they need is passed in:
@@ -108,6 +122,8 @@ const char* FusedLSTMForwardGpu(const LSTMShape& shape, const FusedLSTMForwardAr
                                 float* scratch, void* stream);
 const char* FusedLSTMBackwardGpu(const LSTMShape& shape, const FusedLSTMBackwardArgs& args,
                                  float* scratch, void* stream);
+const char* FusedLSTMBackwardInputGpu(const LSTMShape& shape, const float* dz,
+                                      const float* kernel, float* dx, void* stream);
 
 }  // namespace tfmtl
 

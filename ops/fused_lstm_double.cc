@@ -70,7 +70,8 @@ void FusedLSTMForwardCpu(const LSTMShape& s, const FusedLSTMForwardArgsT<double>
 
 void FusedLSTMBackwardCpu(const LSTMShape& s, const FusedLSTMBackwardArgsT<double>& a) {
   const int64_t B = s.batch, T = s.time, E = s.input, H = s.units, G = 4 * H;
-  std::fill(a.dx, a.dx + B * T * E, 0.0);
+  if (a.dx != nullptr) std::fill(a.dx, a.dx + B * T * E, 0.0);
+  if (a.dz != nullptr) std::fill(a.dz, a.dz + B * T * G, 0.0);
   std::fill(a.d_kernel, a.d_kernel + E * G, 0.0);
   std::fill(a.d_recurrent_kernel, a.d_recurrent_kernel + H * G, 0.0);
   std::fill(a.d_bias, a.d_bias + G, 0.0);
@@ -106,7 +107,8 @@ void FusedLSTMBackwardCpu(const LSTMShape& s, const FusedLSTMBackwardArgsT<doubl
       }
       for (int64_t u = 0; u < H; ++u) hprev[u] = hp ? hp[u] : 0.0;
       const double* xb = a.x + (b * T + t) * E;
-      double* dxb = a.dx + (b * T + t) * E;
+      double* dxb = a.dx != nullptr ? a.dx + (b * T + t) * E : nullptr;
+      if (a.dz != nullptr) std::copy(dz.begin(), dz.end(), a.dz + (b * T + t) * G);
       for (int64_t k = 0; k < E; ++k) {
         const double* w = a.kernel + k * G;
         double* dw = a.d_kernel + k * G;
@@ -115,7 +117,7 @@ void FusedLSTMBackwardCpu(const LSTMShape& s, const FusedLSTMBackwardArgsT<doubl
           acc += dz[j] * w[j];
           dw[j] += xb[k] * dz[j];
         }
-        dxb[k] = acc;
+        if (dxb != nullptr) dxb[k] = acc;
       }
       for (int64_t k = 0; k < H; ++k) {
         const double* u = a.recurrent_kernel + k * G;
@@ -132,6 +134,18 @@ void FusedLSTMBackwardCpu(const LSTMShape& s, const FusedLSTMBackwardArgsT<doubl
   }
   std::copy(dh.begin(), dh.end(), a.dh0);
   std::copy(dc.begin(), dc.end(), a.dc0);
+}
+
+void FusedLSTMBackwardInputCpu(const LSTMShape& s, const double* dz, const double* kernel,
+                               double* dx) {
+  const int64_t n = s.batch * s.time, E = s.input, G = 4 * s.units;
+  for (int64_t r = 0; r < n; ++r) {
+    for (int64_t k = 0; k < E; ++k) {
+      double acc = 0.0;
+      for (int64_t j = 0; j < G; ++j) acc += dz[r * G + j] * kernel[k * G + j];
+      dx[r * E + k] = acc;
+    }
+  }
 }
 
 }  // namespace tfmtl

@@ -176,7 +176,8 @@ bool PrepareBackward(OpKernelContext* ctx, const LSTMShape& s, FusedLSTMBackward
                                               ctx->input(e.index).shape().DebugString()));
   }
   Tensor* out[6];
-  for (int i = 0; i < 6; ++i) {
+  TFMTL_CHECK_OK(ctx, ctx->allocate_output(0, TensorShape({FusedLSTMDzSize(s)}), &out[0]));
+  for (int i = 1; i < 6; ++i) {
     TFMTL_CHECK_OK(ctx, ctx->allocate_output(i, ctx->input(i).shape(), &out[i]));
   }
   a->x = ctx->input(0).flat<T>().data();
@@ -190,7 +191,8 @@ bool PrepareBackward(OpKernelContext* ctx, const LSTMShape& s, FusedLSTMBackward
   a->d_hseq = ctx->input(9).flat<T>().data();
   a->d_h_last = ctx->input(10).flat<T>().data();
   a->d_c_last = ctx->input(11).flat<T>().data();
-  a->dx = out[0]->flat<T>().data();
+  a->dx = nullptr;  // Tfmtl>FusedLSTMGradInput's job
+  a->dz = out[0]->flat<T>().data();
   a->dh0 = out[1]->flat<T>().data();
   a->dc0 = out[2]->flat<T>().data();
   a->d_kernel = out[3]->flat<T>().data();
@@ -235,7 +237,61 @@ class FusedLSTMGradOp<::Eigen::ThreadPoolDevice, T> : public OpKernel {
   bool reverse_;
 };
 
+// Checks dz, x and kernel of Tfmtl>FusedLSTMGradInput; returns the shape.
+bool CheckGradInputs(OpKernelContext* ctx, LSTMShape* s) {
+  const Tensor& dz = ctx->input(0);
+  const Tensor& x = ctx->input(1);
+  const Tensor& kernel = ctx->input(2);
+  TFMTL_CHECK(ctx, x.dims() == 3 && kernel.dims() == 2 && kernel.dim_size(0) == x.dim_size(2) &&
+                       kernel.dim_size(1) % 4 == 0,
+              errors::InvalidArgument("x must be [batch, time, input] and kernel [input, 4 * "
+                                      "units], got ", x.shape().DebugString(), " and ",
+                                      kernel.shape().DebugString()));
+  s->batch = x.dim_size(0);
+  s->time = x.dim_size(1);
+  s->input = x.dim_size(2);
+  s->units = kernel.dim_size(1) / 4;
+  TFMTL_CHECK(ctx, dz.dims() == 1 && dz.dim_size(0) == FusedLSTMDzSize(*s),
+              errors::InvalidArgument("dz must have ", FusedLSTMDzSize(*s), " elements, got ",
+                                      dz.shape().DebugString()));
+  return true;
+}
+
+template <typename Device, typename T>
+class FusedLSTMGradInputOp;
+
+template <typename T>
+class FusedLSTMGradInputOp<::Eigen::ThreadPoolDevice, T> : public OpKernel {
+ public:
+  explicit FusedLSTMGradInputOp(OpKernelConstruction* ctx) : OpKernel(ctx) {}
+  void Compute(OpKernelContext* ctx) override {
+    LSTMShape s;
+    if (!CheckGradInputs(ctx, &s)) return;
+    Tensor* dx = nullptr;
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(0, ctx->input(1).shape(), &dx));
+    Run(ctx, s, ctx->input(0).flat<T>().data(), ctx->input(2).flat<T>().data(),
+        dx->flat<T>().data());
+  }
+
+ private:
+  static void Run(OpKernelContext* ctx, const LSTMShape& s, const float* dz, const float* kernel,
+                  float* dx) {
+    OpActivity activity;
+    TfParallel parallel(ctx);
+    PackedGemm gemm(&parallel);
+    FusedLSTMBackwardInputCpu(s, dz, kernel, dx, &parallel, &gemm);
+  }
+  static void Run(OpKernelContext*, const LSTMShape& s, const double* dz, const double* kernel,
+                  double* dx) {
+    FusedLSTMBackwardInputCpu(s, dz, kernel, dx);
+  }
+};
+
 #define REGISTER_CPU(T)                                                                   \
+  REGISTER_KERNEL_BUILDER(Name("Tfmtl>FusedLSTMGradInput")                                 \
+                              .Device(::tensorflow::DEVICE_CPU)                             \
+                              .TypeConstraint<T>("T"),                                      \
+                          FusedLSTMGradInputOp<::Eigen::ThreadPoolDevice, T>);              \
   REGISTER_KERNEL_BUILDER(                                                                \
       Name("Tfmtl>FusedLSTM").Device(::tensorflow::DEVICE_CPU).TypeConstraint<T>("T"),   \
       FusedLSTMOp<::Eigen::ThreadPoolDevice, T>);                                         \
@@ -309,6 +365,27 @@ REGISTER_KERNEL_BUILDER(
 REGISTER_KERNEL_BUILDER(
     Name("Tfmtl>FusedLSTMGrad").Device(::tensorflow::DEVICE_GPU).TypeConstraint<float>("T"),
     FusedLSTMGradOp<::Eigen::GpuDevice, float>);
+
+template <>
+class FusedLSTMGradInputOp<::Eigen::GpuDevice, float> : public OpKernel {
+ public:
+  explicit FusedLSTMGradInputOp(OpKernelConstruction* ctx) : OpKernel(ctx) {}
+  void Compute(OpKernelContext* ctx) override {
+    LSTMShape s;
+    if (!CheckGradInputs(ctx, &s)) return;
+    Tensor* dx = nullptr;
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(0, ctx->input(1).shape(), &dx));
+    const char* err = FusedLSTMBackwardInputGpu(s, ctx->input(0).flat<float>().data(),
+                                                ctx->input(2).flat<float>().data(),
+                                                dx->flat<float>().data(), StreamOf(ctx));
+    OP_REQUIRES(ctx, err[0] == '\0', errors::Internal("Tfmtl>FusedLSTMGradInput: ", err));
+  }
+};
+
+REGISTER_KERNEL_BUILDER(Name("Tfmtl>FusedLSTMGradInput")
+                            .Device(::tensorflow::DEVICE_GPU)
+                            .TypeConstraint<float>("T"),
+                        FusedLSTMGradInputOp<::Eigen::GpuDevice, float>);
 
 #endif  // GOOGLE_CUDA
 

@@ -170,7 +170,8 @@ int64_t FusedLSTMGpuScratchSize(const LSTMShape& s, bool backward) {
     // xw [B*T, 4H], h and c double buffers.
     return Align64(B * T * 4 * H) + 4 * Align64(B * H);
   }
-  // dz [B*T, 4H], hprev [B*T, H], dh, dc, dh_prod [B, H], ones [B*T].
+  // dz [B*T, 4H] (unless the caller keeps it), hprev [B*T, H], dh, dc,
+  // dh_prod [B, H], ones [B*T].
   return Align64(B * T * 4 * H) + Align64(B * T * H) + 3 * Align64(B * H) + Align64(B * T);
 }
 
@@ -240,8 +241,8 @@ const char* FusedLSTMBackwardGpu(const LSTMShape& s, const FusedLSTMBackwardArgs
     }
     return "";
   }
-  float* dz = scratch;
-  float* hprev = dz + Align64(B * T * G);
+  float* dz = a.dz != nullptr ? a.dz : scratch;
+  float* hprev = scratch + Align64(B * T * G);
   float* dh = hprev + Align64(B * T * H);
   float* dc = dh + Align64(B * H);
   float* dh_prod = dc + Align64(B * H);
@@ -275,8 +276,10 @@ const char* FusedLSTMBackwardGpu(const LSTMShape& s, const FusedLSTMBackwardArgs
   if (E > 0) {
     TFMTL_CUBLAS(cublas::Sgemm(stream, true, false, E, G, n, 1.0f, a.x, E, dz, G, 0.0f,
                                a.d_kernel, G));
-    TFMTL_CUBLAS(cublas::Sgemm(stream, false, true, n, E, G, 1.0f, dz, G, a.kernel, G, 0.0f,
-                               a.dx, E));
+    if (a.dx != nullptr) {
+      TFMTL_CUBLAS(cublas::Sgemm(stream, false, true, n, E, G, 1.0f, dz, G, a.kernel, G, 0.0f,
+                                 a.dx, E));
+    }
   }
   TFMTL_CUBLAS(cublas::Sgemm(stream, true, false, H, G, n, 1.0f, hprev, H, dz, G, 0.0f,
                              a.d_recurrent_kernel, G));
@@ -284,6 +287,14 @@ const char* FusedLSTMBackwardGpu(const LSTMShape& s, const FusedLSTMBackwardArgs
   TFMTL_LAUNCHED("Fill");
   TFMTL_CUBLAS(cublas::Sgemm(stream, false, false, 1, G, n, 1.0f, ones, n, dz, G, 0.0f,
                              a.d_bias, G));
+  return "";
+}
+
+const char* FusedLSTMBackwardInputGpu(const LSTMShape& s, const float* dz, const float* kernel,
+                                      float* dx, void* stream) {
+  const int64_t n = s.batch * s.time, E = s.input, G = 4 * s.units;
+  if (n * E == 0) return "";
+  TFMTL_CUBLAS(cublas::Sgemm(stream, false, true, n, E, G, 1.0f, dz, G, kernel, G, 0.0f, dx, E));
   return "";
 }
 

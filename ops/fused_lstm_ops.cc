@@ -95,7 +95,7 @@ REGISTER_OP("Tfmtl>FusedLSTMGrad")
     .Input("d_hseq: T")
     .Input("d_h_last: T")
     .Input("d_c_last: T")
-    .Output("dx: T")
+    .Output("dz: T")
     .Output("dh0: T")
     .Output("dc0: T")
     .Output("d_kernel: T")
@@ -106,9 +106,33 @@ REGISTER_OP("Tfmtl>FusedLSTMGrad")
     .SetShapeFn([](InferenceContext* c) {
       DimensionHandle b, t, e, h;
       TF_RETURN_IF_ERROR(ForwardDims(c, &b, &t, &e, &h));
-      for (int i = 0; i < 6; ++i) c->set_output(i, c->input(i == 0 ? 0 : i));
+      c->set_output(0, c->Vector(InferenceContext::kUnknownDim));
+      for (int i = 1; i < 6; ++i) c->set_output(i, c->input(i));
       return Status();
     })
-    .Doc("Gradients of Tfmtl>FusedLSTM (backpropagation through time).");
+    .Doc(R"doc(
+Gradients of Tfmtl>FusedLSTM (backpropagation through time) but dx.
+dz: the gates' pre-activation gradients of every step (a device-specific
+layout) from which Tfmtl>FusedLSTMGradInput computes dx. Apart, so that
+TensorFlow prunes dx where nothing needs it (an LSTM reading model inputs).
+)doc");
+
+REGISTER_OP("Tfmtl>FusedLSTMGradInput")
+    .Input("dz: T")
+    .Input("x: T")
+    .Input("kernel: T")
+    .Output("dx: T")
+    .Attr("T: {float, double} = DT_FLOAT")
+    .SetShapeFn([](InferenceContext* c) {
+      ShapeHandle x, kernel, dz;
+      TF_RETURN_IF_ERROR(c->WithRank(c->input(0), 1, &dz));
+      TF_RETURN_IF_ERROR(c->WithRank(c->input(1), 3, &x));
+      TF_RETURN_IF_ERROR(c->WithRank(c->input(2), 2, &kernel));
+      DimensionHandle e = c->Dim(x, 2);
+      TF_RETURN_IF_ERROR(c->Merge(e, c->Dim(kernel, 0), &e));
+      c->set_output(0, x);
+      return Status();
+    })
+    .Doc("dx of Tfmtl>FusedLSTM from the dz of Tfmtl>FusedLSTMGrad (x gives the shape).");
 
 }  // namespace tfmtl

@@ -25,8 +25,11 @@ def register(library) -> None:
         d_hseq = tf.zeros_like(hseq) if d_hseq is None else d_hseq
         d_h_last = tf.zeros_like(h_last) if d_h_last is None else d_h_last
         d_c_last = tf.zeros_like(c_last) if d_c_last is None else d_c_last
-        grads = library.tfmtl_fused_lstm_grad(
+        x, kernel = op.inputs[0], op.inputs[3]
+        dz, dh0, dc0, d_kernel, d_recurrent, d_bias = library.tfmtl_fused_lstm_grad(
             *op.inputs, hseq, workspace, d_hseq, d_h_last, d_c_last,
             reverse=op.get_attr("reverse"),
         )
-        return list(grads) + [None]
+        # A separate op, so that TensorFlow prunes it where nothing needs dx.
+        dx = library.tfmtl_fused_lstm_grad_input(dz, x, kernel)
+        return [dx, dh0, dc0, d_kernel, d_recurrent, d_bias, None]

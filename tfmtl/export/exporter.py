@@ -12,7 +12,7 @@ import shutil
 import tempfile
 from collections.abc import Sequence
 
-from tfmtl.export.models_config import MODELS_CONFIG, update_models_config
+from tfmtl.export.models_config import MODELS_CONFIG, read_models_config, update_models_config
 from tfmtl.export.saved_model_ops import custom_ops, saved_model_ops
 from tfmtl.export.tokenizers import (
     CORE_OPS,
@@ -266,6 +266,13 @@ def export_saved_model(workdir: str, export_base: str, name: str, *,
     if version is not None and version < 1:
         raise ExportError(f"--version: must be a positive integer, got {version}")
     model_dir = os.path.join(os.path.abspath(export_base), name)
+    if os.path.exists(model_dir) and not os.path.isdir(model_dir):
+        raise ExportError(f"--name: {model_dir} exists and is not a folder")
+    config_path = os.path.join(os.path.abspath(export_base), MODELS_CONFIG)
+    try:
+        read_models_config(config_path)  # Refuse before exporting, not after.
+    except ValueError as e:
+        raise ExportError(str(e)) from None
     if version is not None and os.path.exists(os.path.join(model_dir, str(version))):
         raise ExportError(f"--version: {os.path.join(model_dir, str(version))} already exists; "
                           "versions are never overwritten (omit --version for the next one)")
@@ -291,7 +298,6 @@ def export_saved_model(workdir: str, export_base: str, name: str, *,
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     path = os.path.join(model_dir, str(version))
-    config_path = os.path.join(os.path.abspath(export_base), MODELS_CONFIG)
     update_models_config(config_path, name, model_dir)
     return ExportResult(
         path=path, name=name, version=version, models_config=config_path,

@@ -186,11 +186,14 @@ class ServingModel(tf.Module):
             input_name, task_names = self.signature_names()[name]
             if input_name == TEXT_INPUT:
                 def serve(text):
+                    # The loaded signature does not check shapes; this names the input at fault.
+                    text = tf.ensure_shape(text, [None], name="check_text_is_a_vector")
                     return self.run(self.tokenize(text), task_names)
 
                 spec = tf.TensorSpec([None], tf.string, name=TEXT_INPUT)
             else:
                 def serve(tokens):
+                    tokens = tf.ensure_shape(tokens, [None, None], name="check_tokens_is_a_matrix")
                     return self.run(self.tokens_from_matrix(tokens), task_names)
 
                 spec = tf.TensorSpec([None, None], tf.string, name=TOKENS_INPUT)

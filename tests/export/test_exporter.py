@@ -64,6 +64,13 @@ def test_models_config_keeps_other_models(tmp_path):
         update_models_config(str(tmp_path / "bad.config"), "a", "x")
 
 
+def test_a_broken_models_config_stops_the_export_before_it_starts(tmp_path, trained):
+    (tmp_path / "models.config").write_text("model_config_list { oops")
+    with pytest.raises(ExportError, match="models.config: not a TF Serving model config"):
+        export_saved_model(str(trained.workdir), str(tmp_path), "m")
+    assert not (tmp_path / "m").exists()
+
+
 def test_versions_count_up_and_are_never_overwritten(tmp_path):
     model_dir = tmp_path / "m"
     for name in ("1", "3", ".tmp-export-x", "notes"):

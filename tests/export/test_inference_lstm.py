@@ -51,6 +51,22 @@ def test_install_reroutes_a_models_lstms_and_keeps_its_predictions():
     np.testing.assert_allclose(got, want, atol=1e-6)
 
 
+def test_install_reaches_lstms_inside_layers():
+    import tensorflow as tf
+
+    from tfmtl.models.char_bilstm import CharBiLSTM
+
+    chars = keras.Input((None, None), dtype="int32")
+    model = keras.Model(chars, CharBiLSTM(12, 4, 5)(chars))
+    ids = np.random.default_rng(1).integers(1, 12, size=(2, 3, 6)).astype("int32")
+    ids[0, 1, 3:] = 0
+    ids[1, 2, :] = 0
+    want = model(ids).numpy()
+    assert len(install(model)) == 1
+    got = tf.function(lambda x: model(x, training=False))(ids).numpy()
+    np.testing.assert_allclose(got, want, atol=1e-6)
+
+
 def test_unsupported_layers_are_left_alone():
     assert not supported(keras.layers.LSTM(3, use_bias=False))
     assert not supported(keras.layers.LSTM(3, return_state=True))

@@ -11,8 +11,9 @@ update) and the forward pass alone, for
   * torch:     PyTorch nn.LSTM (oneDNN's fused RNN on CPU), when installed
   * floor:     the step's FLOPs over this machine's measured 2048^3 sgemm rate
 
-The implementations are interleaved round by round (the machine is shared and
-noisy) and medians are reported with ratios against FusedLSTM.
+The implementations are interleaved round by round, in a new order each round
+(the machine is shared and noisy), and medians are reported with ratios
+against FusedLSTM.
 
 Usage:
   python bench/lstm.py                    # all configurations
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import statistics
 import sys
 import time
@@ -236,14 +238,22 @@ def bench_config(batch, time_steps, layers, rounds, rate, with_torch):
         for _ in range(2):
             train()
             infer()
-    for _ in range(rounds):
+    order = list(impls)
+    for r in range(rounds):
+        # A new order each round, so no implementation always follows another.
+        random.Random(r).shuffle(order)
         for mode, index in (("train", 0), ("infer", 1)):
-            for name, fns in impls.items():
+            for name in order:
                 t0 = time.perf_counter()
-                result = fns[index]()
+                result = impls[name][index]()
                 elapsed = time.perf_counter() - t0
-                # The torch worker reports its own time (no pipe latency).
-                times[(name, mode)].append(result if name == "torch" else elapsed)
+                if name == "torch":
+                    # The worker reports its own time (no pipe latency); let its
+                    # OpenMP threads stop spinning before the next measurement.
+                    times[(name, mode)].append(result)
+                    time.sleep(0.05)
+                else:
+                    times[(name, mode)].append(elapsed)
     if torch_impl is not None:
         torch_impl.close()
     flops = lstm_flops(batch, time_steps, layers)

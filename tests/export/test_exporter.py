@@ -115,3 +115,13 @@ def test_bad_arguments_are_named(tmp_path, trained, kwargs, message):
 def test_a_folder_that_is_no_workdir_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"config.json: no such file; is .* a tfmtl"):
         export_saved_model(str(tmp_path / "nothing"), str(tmp_path / "out"), "m")
+
+
+@pytest.mark.parametrize("names", [("tokens",), ("pos", "pos_tokens"), ("serving_default",)])
+def test_task_names_that_collide_with_signatures_are_refused(names):
+    from types import SimpleNamespace
+
+    from tfmtl.export.serving_model import ServingModel
+
+    with pytest.raises(ValueError, match="collides with another signature"):
+        ServingModel.signature_names(SimpleNamespace(task_names=names))

@@ -240,8 +240,11 @@ def export_saved_model(workdir: str, export_base: str, name: str, *,
 
     The SavedModel is written into a hidden temporary folder beside the
     versions and renamed into place once complete, so TF Serving (which only
-    loads numbered folders) never sees half a version. ``<export_base>/models.config``
-    then lists the model. The graph is checked to hold no custom op.
+    loads numbered folders) never sees half a version; an export that fails
+    or is interrupted removes its folder (a killed one leaves a hidden
+    ``.tmp-export-*`` folder, which servers ignore and which may be deleted).
+    ``<export_base>/models.config`` then lists the model. The graph is checked
+    to hold no custom op.
 
     Args:
         workdir: a folder written by ``tfmtl-train``.

@@ -97,7 +97,7 @@ void FusedLSTMForwardCpu(const LSTMShape& s, const FusedLSTMForwardArgs& a, Para
 
   const simd::Kernels& kern = simd::Active();
   float* ws_gates = a.workspace;
-  float* ws_c = a.workspace + 4 * T * B * Hp;
+  float* ws_c = a.workspace != nullptr ? a.workspace + 4 * T * B * Hp : nullptr;
   for (int64_t step = 0; step < T; ++step) {
     const int64_t t = s.reverse ? T - 1 - step : step;
     for (int64_t b = 0; b < B; ++b) active[b] = t < len[b];
@@ -114,8 +114,8 @@ void FusedLSTMForwardCpu(const LSTMShape& s, const FusedLSTMForwardArgs& a, Para
     st.panels = panels.data();
     st.bias = bias.data();
     st.active = active.data();
-    st.gates = ws_gates + t * B * 4 * Hp;
-    st.c_out = ws_c + t * B * Hp;
+    st.gates = ws_gates != nullptr ? ws_gates + t * B * 4 * Hp : nullptr;
+    st.c_out = ws_c != nullptr ? ws_c + t * B * Hp : nullptr;
     parallel->For(n_panels, [&](int64_t p0, int64_t p1) {
       kern.lstm_forward(st, p0, p1);
       const int64_t u0 = 4 * p0, u1 = std::min<int64_t>(4 * p1, H);

@@ -21,7 +21,8 @@
 //
 // The forward pass fills a workspace (the activated gates and the cell states
 // of every step) that the backward pass reads; its size is
-// FusedLSTMWorkspaceSize floats, the same on CPU and GPU.
+// FusedLSTMWorkspaceSize floats, the same on CPU and GPU. A null workspace
+// (inference) is not written.
 #ifndef TFMTL_OPS_FUSED_LSTM_H_
 #define TFMTL_OPS_FUSED_LSTM_H_
 

@@ -25,19 +25,21 @@ void FusedLSTMForwardCpu(const LSTMShape& s, const FusedLSTMForwardArgsT<double>
   std::vector<double> h(B * H, 0.0), c(B * H, 0.0), z(G);
   if (a.h0) std::copy(a.h0, a.h0 + B * H, h.begin());
   if (a.c0) std::copy(a.c0, a.c0 + B * H, c.begin());
+  // Without a workspace (inference) the gates go to a scratch row.
+  std::vector<double> scratch_gates(a.workspace != nullptr ? 0 : G);
   double* ws_gates = a.workspace;
-  double* ws_c = a.workspace + T * B * G;
+  double* ws_c = a.workspace != nullptr ? a.workspace + T * B * G : nullptr;
   for (int64_t step = 0; step < T; ++step) {
     const int64_t t = s.reverse ? T - 1 - step : step;
     for (int64_t b = 0; b < B; ++b) {
-      double* gates = ws_gates + (t * B + b) * G;
+      double* gates = ws_gates != nullptr ? ws_gates + (t * B + b) * G : scratch_gates.data();
       double* hb = h.data() + b * H;
       double* cb = c.data() + b * H;
       double* out = a.hseq + (b * T + t) * H;
       if (t >= Length(a.lengths, b, T)) {
         std::fill(gates, gates + G, 0.0);
         std::fill(out, out + H, 0.0);
-        std::copy(cb, cb + H, ws_c + (t * B + b) * H);
+        if (ws_c != nullptr) std::copy(cb, cb + H, ws_c + (t * B + b) * H);
         continue;
       }
       for (int64_t j = 0; j < G; ++j) z[j] = a.bias[j];
@@ -61,7 +63,7 @@ void FusedLSTMForwardCpu(const LSTMShape& s, const FusedLSTMForwardArgsT<double>
         hb[u] = o * std::tanh(cb[u]);
         out[u] = hb[u];
       }
-      std::copy(cb, cb + H, ws_c + (t * B + b) * H);
+      if (ws_c != nullptr) std::copy(cb, cb + H, ws_c + (t * B + b) * H);
     }
   }
   std::copy(h.begin(), h.end(), a.h_last);

@@ -136,13 +136,15 @@ void CpuBackward<double>::Run(OpKernelContext*, const LSTMShape& s,
 
 // Allocates the forward outputs and fills the argument struct.
 template <typename T>
-bool PrepareForward(OpKernelContext* ctx, const LSTMShape& s, FusedLSTMForwardArgsT<T>* a) {
+bool PrepareForward(OpKernelContext* ctx, const LSTMShape& s, bool save_workspace,
+                    FusedLSTMForwardArgsT<T>* a) {
   const int64_t B = s.batch, T_ = s.time, H = s.units;
   Tensor *hseq, *h_last, *c_last, *workspace;
   TFMTL_CHECK_OK(ctx, ctx->allocate_output(0, TensorShape({B, T_, H}), &hseq));
   TFMTL_CHECK_OK(ctx, ctx->allocate_output(1, TensorShape({B, H}), &h_last));
   TFMTL_CHECK_OK(ctx, ctx->allocate_output(2, TensorShape({B, H}), &c_last));
-  TFMTL_CHECK_OK(ctx, ctx->allocate_output(3, TensorShape({FusedLSTMWorkspaceSize(s)}), &workspace));
+  const int64_t workspace_size = save_workspace ? FusedLSTMWorkspaceSize(s) : 0;
+  TFMTL_CHECK_OK(ctx, ctx->allocate_output(3, TensorShape({workspace_size}), &workspace));
   a->x = ctx->input(0).flat<T>().data();
   a->h0 = ctx->input(1).flat<T>().data();
   a->c0 = ctx->input(2).flat<T>().data();
@@ -153,7 +155,7 @@ bool PrepareForward(OpKernelContext* ctx, const LSTMShape& s, FusedLSTMForwardAr
   a->hseq = hseq->flat<T>().data();
   a->h_last = h_last->flat<T>().data();
   a->c_last = c_last->flat<T>().data();
-  a->workspace = workspace->flat<T>().data();
+  a->workspace = save_workspace ? workspace->flat<T>().data() : nullptr;
   return true;
 }
 
@@ -206,17 +208,19 @@ class FusedLSTMOp<::Eigen::ThreadPoolDevice, T> : public OpKernel {
  public:
   explicit FusedLSTMOp(OpKernelConstruction* ctx) : OpKernel(ctx) {
     OP_REQUIRES_OK(ctx, ctx->GetAttr("reverse", &reverse_));
+    OP_REQUIRES_OK(ctx, ctx->GetAttr("save_workspace", &save_workspace_));
   }
   void Compute(OpKernelContext* ctx) override {
     LSTMShape s;
     TFMTL_REQUIRE_INPUTS(ctx, reverse_, true, &s);
     FusedLSTMForwardArgsT<T> a;
-    if (!PrepareForward(ctx, s, &a)) return;
+    if (!PrepareForward(ctx, s, save_workspace_, &a)) return;
     CpuForward<T>::Run(ctx, s, a);
   }
 
  private:
   bool reverse_;
+  bool save_workspace_;
 };
 
 template <typename T>
@@ -321,13 +325,14 @@ class FusedLSTMOp<::Eigen::GpuDevice, float> : public OpKernel {
  public:
   explicit FusedLSTMOp(OpKernelConstruction* ctx) : OpKernel(ctx) {
     OP_REQUIRES_OK(ctx, ctx->GetAttr("reverse", &reverse_));
+    OP_REQUIRES_OK(ctx, ctx->GetAttr("save_workspace", &save_workspace_));
   }
   void Compute(OpKernelContext* ctx) override {
     LSTMShape s;
     // lengths is in device memory: the kernels clamp it to [0, time].
     TFMTL_REQUIRE_INPUTS(ctx, reverse_, false, &s);
     FusedLSTMForwardArgs a;
-    if (!PrepareForward(ctx, s, &a)) return;
+    if (!PrepareForward(ctx, s, save_workspace_, &a)) return;
     Tensor scratch;
     if (!GpuScratch(ctx, s, false, &scratch)) return;
     const char* err = FusedLSTMForwardGpu(s, a, scratch.flat<float>().data(), StreamOf(ctx));
@@ -336,6 +341,7 @@ class FusedLSTMOp<::Eigen::GpuDevice, float> : public OpKernel {
 
  private:
   bool reverse_;
+  bool save_workspace_;
 };
 
 template <>

@@ -76,13 +76,15 @@ __global__ void ForwardStep(int batch, int units, int time, int t, const float* 
   if (idx >= static_cast<int64_t>(batch) * units) return;
   const int b = static_cast<int>(idx / units), u = static_cast<int>(idx % units);
   const int H = units;
-  float* g = gates + static_cast<int64_t>(b) * 4 * H;
+  float* g = gates != nullptr ? gates + static_cast<int64_t>(b) * 4 * H : nullptr;
   float* out = hseq + (static_cast<int64_t>(b) * time + t) * H + u;
   if (t >= Length(lengths, b, time)) {
     h_cur[idx] = h_prev[idx];
     c_cur[idx] = c_prev[idx];
-    c_out[idx] = c_prev[idx];
-    g[u] = g[H + u] = g[2 * H + u] = g[3 * H + u] = 0.0f;
+    if (gates != nullptr) {
+      c_out[idx] = c_prev[idx];
+      g[u] = g[H + u] = g[2 * H + u] = g[3 * H + u] = 0.0f;
+    }
     *out = 0.0f;
     return;
   }
@@ -93,12 +95,14 @@ __global__ void ForwardStep(int batch, int units, int time, int t, const float* 
   const float o = Sigmoid(zr[3 * H + u] + bias[3 * H + u]);
   const float c = f * c_prev[idx] + i * gg;
   const float h = o * tanhf(c);
-  g[u] = i;
-  g[H + u] = f;
-  g[2 * H + u] = gg;
-  g[3 * H + u] = o;
+  if (gates != nullptr) {  // no workspace in inference
+    g[u] = i;
+    g[H + u] = f;
+    g[2 * H + u] = gg;
+    g[3 * H + u] = o;
+    c_out[idx] = c;
+  }
   c_cur[idx] = c;
-  c_out[idx] = c;
   h_cur[idx] = h;
   *out = h;
 }
@@ -200,7 +204,7 @@ const char* FusedLSTMForwardGpu(const LSTMShape& s, const FusedLSTMForwardArgs& 
     }
   }
   float* ws_gates = a.workspace;
-  float* ws_c = a.workspace + T * B * G;
+  float* ws_c = a.workspace != nullptr ? a.workspace + T * B * G : nullptr;
   int cur = 0;
   for (int64_t step = 0; step < T; ++step) {
     const int64_t t = s.reverse ? T - 1 - step : step;
@@ -210,7 +214,8 @@ const char* FusedLSTMForwardGpu(const LSTMShape& s, const FusedLSTMForwardArgs& 
     ForwardStep<<<Blocks(B * H), kThreads, 0, stream>>>(
         static_cast<int>(B), static_cast<int>(H), static_cast<int>(T), static_cast<int>(t), z,
         T * G, a.bias, a.lengths, h_buf[cur], c_buf[cur], h_buf[1 - cur], c_buf[1 - cur],
-        ws_gates + t * B * G, ws_c + t * B * H, a.hseq);
+        ws_gates != nullptr ? ws_gates + t * B * G : nullptr,
+        ws_c != nullptr ? ws_c + t * B * H : nullptr, a.hseq);
     TFMTL_LAUNCHED("ForwardStep");
     cur = 1 - cur;
   }

@@ -60,6 +60,7 @@ REGISTER_OP("Tfmtl>FusedLSTM")
     .Output("c_last: T")
     .Output("workspace: T")
     .Attr("reverse: bool = false")
+    .Attr("save_workspace: bool = true")
     .Attr("T: {float, double} = DT_FLOAT")
     .SetShapeFn([](InferenceContext* c) {
       DimensionHandle b, t, e, h;
@@ -80,6 +81,8 @@ hseq: [batch, time, units], zero past each length. h_last, c_last: state after
 the last step in the sequence. workspace: what FusedLSTMGrad needs.
 reverse: run each sequence from lengths[b]-1 down to 0; hseq stays aligned
 with x.
+save_workspace: false for inference: workspace is then empty and not written
+(the gradient recomputes the forward pass if it is asked for anyway).
 )doc");
 
 REGISTER_OP("Tfmtl>FusedLSTMGrad")

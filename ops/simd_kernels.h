@@ -34,7 +34,8 @@ struct LstmForwardStep {
   const float* panels;   // [Hp / 4][E + Hp][16]: kernel rows, then recurrent rows.
   const float* bias;     // [4 * Hp], interleaved like the panels.
   const uint8_t* active; // [batch]: 1 where this step is within the sequence.
-  float* gates;          // [batch, 4 * Hp] activated gates, interleaved (workspace).
+  float* gates;          // [batch, 4 * Hp] activated gates, interleaved (workspace;
+                         // null: not kept).
   float* c_out;          // [batch, Hp] cell state after the step (workspace).
 };
 

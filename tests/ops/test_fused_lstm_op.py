@@ -116,3 +116,23 @@ def test_disable_env_var_forces_fallback(monkeypatch):
     finally:
         monkeypatch.delenv(loader.DISABLE_ENV)
         loader._reset_for_tests()
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_inference_mode_gradients_by_recomputation(reverse):
+    """training=False keeps no workspace; a gradient asked for anyway recomputes it."""
+    if not native_ops_available():
+        pytest.skip("native op library not built")
+    rng = np.random.default_rng(12)
+    x, h0, c0, k, r, b, lengths = random_lstm_inputs(rng, 4, 6, 3, 5)
+    args = [tf.constant(v) for v in (x, h0, c0, k, r, b)]
+    grads = {}
+    for training in (True, False):
+        with tf.GradientTape() as tape:
+            tape.watch(args)
+            hseq, h_last, c_last = fused_lstm(*args, lengths, reverse=reverse,
+                                              training=training)
+            loss = tf.reduce_sum(hseq * 0.7) + tf.reduce_sum(h_last) - tf.reduce_sum(c_last)
+        grads[training] = [g.numpy() for g in tape.gradient(loss, args)]
+    for a, b_ in zip(grads[False], grads[True], strict=True):
+        np.testing.assert_array_equal(a, b_)

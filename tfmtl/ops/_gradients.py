@@ -22,6 +22,10 @@ def register(library) -> None:
     @tf.RegisterGradient("Tfmtl>FusedLSTM")
     def _fused_lstm_grad(op, d_hseq, d_h_last, d_c_last, _d_workspace):
         hseq, h_last, c_last, workspace = op.outputs
+        if not op.get_attr("save_workspace"):
+            # Run for inference, yet differentiated: recompute with a workspace.
+            _, _, _, workspace = library.tfmtl_fused_lstm(
+                *op.inputs, reverse=op.get_attr("reverse"), save_workspace=True)
         d_hseq = tf.zeros_like(hseq) if d_hseq is None else d_hseq
         d_h_last = tf.zeros_like(h_last) if d_h_last is None else d_h_last
         d_c_last = tf.zeros_like(c_last) if d_c_last is None else d_c_last

@@ -39,7 +39,8 @@ def _fused_lstm_tf(x, h0, c0, kernel, recurrent_kernel, bias, lengths, reverse):
     return hseq, h_last, c_last
 
 
-def fused_lstm(x, h0, c0, kernel, recurrent_kernel, bias, lengths=None, reverse=False):
+def fused_lstm(x, h0, c0, kernel, recurrent_kernel, bias, lengths=None, reverse=False,
+               training=True):
     """Runs an LSTM over a whole sequence (gates and weights of keras.layers.LSTM).
 
     Args:
@@ -51,6 +52,8 @@ def fused_lstm(x, h0, c0, kernel, recurrent_kernel, bias, lengths=None, reverse=
             (default: all). Outputs past a length are zero and the state stops.
         reverse: run each sequence from its last step to its first; outputs
             stay aligned with the inputs.
+        training: False skips saving what the backward pass needs (faster
+            inference); gradients still work, by recomputing.
 
     Returns:
         (hseq [batch, time, units], h_last [batch, units], c_last [batch, units]).
@@ -66,7 +69,8 @@ def fused_lstm(x, h0, c0, kernel, recurrent_kernel, bias, lengths=None, reverse=
     library = load_library()
     if library is not None and dtype in (tf.float32, tf.float64):
         hseq, h_last, c_last, _ = library.tfmtl_fused_lstm(
-            x, h0, c0, kernel, recurrent_kernel, bias, lengths, reverse=bool(reverse)
+            x, h0, c0, kernel, recurrent_kernel, bias, lengths, reverse=bool(reverse),
+            save_workspace=bool(training),
         )
         return hseq, h_last, c_last
     return _fused_lstm_tf(x, h0, c0, kernel, recurrent_kernel, bias, lengths, bool(reverse))
@@ -115,7 +119,7 @@ class FusedLSTM(keras.layers.LSTM):
         time = tf.shape(sequences)[1]
         if mask is None:
             lengths = tf.fill(tf.shape(sequences)[:1], time)
-            return self._fused(sequences, h0, c0, lengths, None)
+            return self._fused(sequences, h0, c0, lengths, None, training)
         mask = tf.cast(mask, tf.bool)
         lengths = tf.reduce_sum(tf.cast(mask, tf.int32), axis=1)
         right_padded = tf.reduce_all(tf.equal(mask, tf.sequence_mask(lengths, time)))
@@ -126,14 +130,15 @@ class FusedLSTM(keras.layers.LSTM):
             return last, outputs, tuple(states)
 
         return tf.cond(
-            right_padded, lambda: self._fused(sequences, h0, c0, lengths, mask), fallback
+            right_padded, lambda: self._fused(sequences, h0, c0, lengths, mask, training),
+            fallback,
         )
 
-    def _fused(self, x, h0, c0, lengths, mask):
+    def _fused(self, x, h0, c0, lengths, mask, training):
         cell = self.cell
         hseq, h_last, c_last = fused_lstm(
             x, h0, c0, cell.kernel, cell.recurrent_kernel, cell.bias, lengths,
-            reverse=self.go_backwards,
+            reverse=self.go_backwards, training=bool(training),
         )
         if self.go_backwards:
             # Keras returns the outputs in processing order.

@@ -25,13 +25,20 @@ def run_binary(module: str, *args: str, timeout: int = 600) -> subprocess.Comple
                           env=env(), cwd=REPO_ROOT, timeout=timeout)
 
 
-def checkpoint_values(path: str) -> dict:
-    """Every saved model variable of a checkpoint (optimizer slots left out)."""
+def checkpoint_values(path: str, prefix: str = "") -> dict:
+    """The saved tensors of a checkpoint whose names start with `prefix`.
+
+    Trainable weights are saved under ``optimizer/_trainable_variables/``
+    (the first path that reaches them), optimizer moments under
+    ``optimizer/_variables/``, the run state under ``state/``.
+    """
     import tensorflow as tf
 
     reader = tf.train.load_checkpoint(path)
-    return {
+    values = {
         name: reader.get_tensor(name)
         for name in reader.get_variable_to_shape_map()
-        if name.startswith("model/") and "OPTIMIZER_SLOT" not in name
+        if name.startswith(prefix) and name != "_CHECKPOINTABLE_OBJECT_GRAPH"
     }
+    assert values, f"no tensors named {prefix}* in {path}"
+    return values

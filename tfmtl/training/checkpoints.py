@@ -76,7 +76,11 @@ class Checkpoints:
         self.chief = chief
         root = workdir if chief else tempfile.mkdtemp(prefix="tfmtl-worker-")
         self._scratch = None if chief else root
-        kwargs = {"model": model}
+        # Keras 3 does not expose its layers' random seed generators (dropout) to checkpoint
+        # tracking: save the model's non-trainable variables explicitly, or a resumed run
+        # would draw other dropout masks than an uninterrupted one.
+        kwargs = {"model": model,
+                  "model_state": [v.value for v in model.non_trainable_variables]}
         if optimizer is not None:
             kwargs["optimizer"] = optimizer
         if state is not None:

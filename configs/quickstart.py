@@ -19,6 +19,7 @@ def get_config():
     )
     config.model.encoder.layers = 2
     config.model.encoder.units = 64
+    config.model.encoder.lstm = "fused"  # The native op (stock TF fallback); same weights.
     config.model.word_dim = 48
     config.model.char.units = 48
     config.training.reference_task = "chunk"

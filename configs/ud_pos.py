@@ -26,6 +26,7 @@ def get_config():
     config.model.char.units = 64
     config.model.encoder.layers = 2
     config.model.encoder.units = 128
+    config.model.encoder.lstm = "fused"  # The native op (stock TF fallback); same weights.
     config.training.steps = 8000
     config.training.eval_every = 1000
     config.training.checkpoint_every = 1000

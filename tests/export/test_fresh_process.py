@@ -12,11 +12,21 @@ from tests.export.helpers import assert_matches_expected
 from tfmtl.export.saved_model_ops import custom_ops, saved_model_ops
 
 _SCRIPT = textwrap.dedent('''
-    import importlib.util
+    import importlib.abc
     import json
     import sys
 
-    assert importlib.util.find_spec("tfmtl") is None, "tfmtl must not be importable here"
+
+    class NoTfmtl(importlib.abc.MetaPathFinder):
+        """tfmtl may be installed in this environment: make any import of it fail."""
+
+        def find_spec(self, name, path=None, target=None):
+            if name == "tfmtl" or name.startswith("tfmtl."):
+                raise ImportError(f"{name}: tfmtl is blocked in the stock process")
+            return None
+
+
+    sys.meta_path.insert(0, NoTfmtl())
     import tensorflow as tf
     import tensorflow_text  # noqa: F401
     from tensorflow.core.protobuf import saved_model_pb2
@@ -42,9 +52,12 @@ _SCRIPT = textwrap.dedent('''
     result = {key: value.numpy().tolist() for key, value in outputs.items()}
     result = json.loads(json.dumps(result, default=lambda b: b.decode("utf-8")))
     modules = sorted(m.split(".")[0] for m in sys.modules if not m.startswith("_"))
+    with open("/proc/self/maps", encoding="utf-8") as f:
+        mapped = {line.split()[-1] for line in f if len(line.split()) > 5}
+    native = sorted(m for m in mapped if m.rsplit("/", 1)[-1].startswith("_tfmtl"))
     with open(out_file, "w", encoding="utf-8") as f:
         json.dump({"ops": sorted(ops), "unknown": unknown, "outputs": result,
-                   "tfmtl_loaded": "tfmtl" in modules}, f)
+                   "tfmtl_loaded": "tfmtl" in modules or bool(native)}, f)
 ''')
 
 

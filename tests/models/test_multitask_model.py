@@ -109,3 +109,27 @@ def test_unidirectional_encoder_and_no_char_features():
     batch = _batch(experiment)
     out = model.model({"words": batch["words"]})
     assert out["chunk"].shape[:2] == batch["words"].shape
+
+
+def test_label_embedding_feeds_the_lower_task_into_the_layers_above():
+    config = tiny_config.get_config()
+    config.tasks.pos.label_embedding = 6
+    experiment = Experiment.create(validate(config))
+    model = build_model(experiment)
+    chunk = {layer.name for layer in model.task_models["chunk"].layers}
+    # Chunking now depends on POS's head: its layer 2 reads layer 1 and the POS label embedding.
+    assert {"pos_logits", "pos_label_embedding", "encoder_1_and_labels"} <= chunk
+    second = model.model.get_layer("encoder_2")
+    assert second.forward_layer.cell.kernel.shape[0] == 2 * 16 + 6
+    pos = {layer.name for layer in model.task_models["pos"].layers}
+    assert "encoder_2" not in pos
+    batch = _batch(experiment)
+    out = model.model({"words": batch["words"], "chars": batch["chars"]})
+    assert out["chunk"].shape[:2] == batch["words"].shape
+
+
+def test_label_embedding_of_a_top_task_feeds_nothing():
+    config = tiny_config.get_config()
+    config.tasks.chunk.label_embedding = 6  # chunk is at the top: nothing above it
+    model = build_model(Experiment.create(validate(config)))
+    assert "chunk_label_embedding" not in {layer.name for layer in model.model.layers}

@@ -72,8 +72,7 @@ def build_multitask_model(model_config: ml_collections.ConfigDict, tasks: Sequen
                                lstm=m.encoder.lstm, name="char_bilstm")(inputs["chars"])
         x = keras.layers.Concatenate(name="token_features")([x, chars])
     x = keras.layers.Dropout(m.embedding_dropout, seed=seed, name="embedding_dropout")(x)
-    features = SHARING.get(m.sharing)(m)(x, mask, tasks)
-    outputs = {task.name: task.build_head(features[task.name], mask) for task in tasks}
+    outputs = SHARING.get(m.sharing)(m)(x, mask, tasks)
     model = keras.Model(inputs, outputs, name="multitask")
     task_models = {
         name: keras.Model(inputs, output, name=f"{name}_model") for name, output in outputs.items()

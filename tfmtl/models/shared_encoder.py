@@ -41,10 +41,23 @@ class SharedEncoder:
     def output_dim(self) -> int:
         return self.units * (2 if self.bidirectional else 1)
 
-    def __call__(self, x, mask, depth: int | None = None) -> list:
-        """Returns the outputs of layers 1..depth (all layers by default)."""
+    def __call__(self, x, mask, depth: int | None = None, between=None) -> list:
+        """Returns the outputs of layers 1..depth (all layers by default).
+
+        Args:
+            x: the embedded tokens.
+            mask: True on real tokens.
+            depth: how many layers to build.
+            between: optional ``between(layer, output) -> list`` called with each
+                layer's 1-based index and output; the tensors it returns are
+                concatenated to that output as the next layer's input.
+        """
         outputs = []
-        for rnn, dropout in list(zip(self.rnns, self.dropouts, strict=True))[:depth]:
+        layers = list(zip(self.rnns, self.dropouts, strict=True))[:depth]
+        for i, (rnn, dropout) in enumerate(layers):
             x = dropout(rnn(x, mask=mask))
             outputs.append(x)
+            extras = between(i + 1, x) if between is not None else None
+            if extras:
+                x = keras.layers.Concatenate(name=f"{rnn.name}_and_labels")([x, *extras])
         return outputs

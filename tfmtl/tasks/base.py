@@ -131,6 +131,10 @@ class Task:
         """
         raise NotImplementedError
 
+    def label_features(self, logits):
+        """Features fed to the layers above the task's own, or None (the default)."""
+        return None
+
     def loss(self, batch, logits):
         """Returns (summed loss, number of items summed) for one batch."""
         raise NotImplementedError

@@ -24,12 +24,16 @@ class Tagging(Task):
 
     Supervising a low-level task (POS) at a lower layer than a higher-level
     one (chunking) is Søgaard & Goldberg's low-level supervision: set the
-    task's ``layer``. Labels that look like BIO/BIOES spans are also scored
+    task's ``layer``. With ``label_embedding`` the task also feeds its
+    predicted label distribution to the layers above it, as in Hashimoto et
+    al.'s joint many-task model. Labels that look like BIO/BIOES spans are also scored
     with span F1 exactly as the conlleval script scores them.
 
     Reference:
         Søgaard and Goldberg, "Deep multi-task learning with low level tasks
-        supervised at lower layers", ACL 2016.
+        supervised at lower layers", ACL 2016. Hashimoto, Xiong, Tsuruoka and
+        Socher, "A joint many-task model: growing a neural network for
+        multiple NLP tasks", EMNLP 2017.
     """
 
     target_key = "tags"
@@ -38,6 +42,9 @@ class Tagging(Task):
     def default_config(cls) -> ml_collections.ConfigDict:
         c = super().default_config()
         c.hidden = 0  # Units of a tanh layer before the softmax (0 = none).
+        # Feed the predicted label distribution, through a learned label embedding of this
+        # size, into the encoder layers above this task's (Hashimoto et al. 2017; 0 = off).
+        c.label_embedding = 0
         return c
 
     @classmethod
@@ -70,6 +77,9 @@ class Tagging(Task):
                 )
         if entry.hidden < 0:
             raise ConfigError(f"{key}.hidden", f"must be >= 0, got {entry.hidden}")
+        if entry.label_embedding < 0:
+            raise ConfigError(f"{key}.label_embedding",
+                              f"must be >= 0, got {entry.label_embedding}")
 
     @classmethod
     def metric_names(cls):
@@ -98,6 +108,16 @@ class Tagging(Task):
             x = keras.layers.Dense(self.config.hidden, activation="tanh",
                                    name=f"{self.name}_hidden")(x)
         return keras.layers.Dense(len(self.labels), name=f"{self.name}_logits")(x)
+
+    def label_features(self, logits):
+        """The label distribution times a label embedding, when configured."""
+        if not self.config.label_embedding:
+            return None
+        # Activation, not Softmax: Keras' Softmax misreads the [B, T] token mask on [B, T, C].
+        probabilities = keras.layers.Activation("softmax",
+                                                name=f"{self.name}_label_probabilities")(logits)
+        return keras.layers.Dense(self.config.label_embedding, use_bias=False,
+                                  name=f"{self.name}_label_embedding")(probabilities)
 
     def loss(self, batch, logits):
         tags = batch["tags"]

@@ -1,7 +1,8 @@
 """Parameter sharing schemes: how tasks share the encoder.
 
-A scheme is called on the shared embedded inputs and returns, for every task,
-the features its head reads. Add one by writing a module in this package:
+A scheme is called on the shared embedded inputs, builds every task's head
+(``task.build_head(features, mask)``) on the features the task reads, and
+returns each task's logits. Add one by writing a module in this package:
 
     @SHARING.register("mine")
     class MySharing:

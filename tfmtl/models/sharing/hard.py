@@ -16,7 +16,9 @@ class HardSharing:
 
     With tasks at different layers this is low-level supervision (Søgaard and
     Goldberg 2016); with all at the top it is classic hard sharing (Caruana
-    1997).
+    1997). A task that feeds its labels (``label_embedding``) passes its
+    predicted label distribution, embedded, to the layers above its own
+    (Hashimoto et al. 2017).
 
     Args:
         model_config: the ``config.model`` section.
@@ -31,5 +33,17 @@ class HardSharing:
 
     def __call__(self, embedded, mask, tasks: Sequence) -> dict:
         needed = max(task.layer(self.num_layers) for task in tasks)
-        outputs = self.encoder(embedded, mask, depth=needed)
-        return {task.name: outputs[task.layer(self.num_layers) - 1] for task in tasks}
+        logits = {}
+
+        def heads(layer, output):
+            extras = []
+            for task in tasks:
+                if task.layer(self.num_layers) == layer:
+                    logits[task.name] = task.build_head(output, mask)
+                    labels = task.label_features(logits[task.name]) if layer < needed else None
+                    if labels is not None:
+                        extras.append(labels)
+            return extras
+
+        self.encoder(embedded, mask, depth=needed, between=heads)
+        return {task.name: logits[task.name] for task in tasks}

@@ -25,6 +25,9 @@ class Evaluator:
         self.experiment = experiment
         self.batch_size = batch_size
         self.input_names = experiment.featurizer.input_names()
+        # One trace per task: batch, sentence and word lengths vary from batch to batch.
+        signature = [{name: tf.TensorSpec([None] * (2 if name == "words" else 3), tf.int32)
+                      for name in self.input_names}]
         self._predict = {}
         for task in experiment.tasks:
             task_model = model.task_models[task.name]
@@ -32,7 +35,7 @@ class Evaluator:
                 lambda features, task=task, task_model=task_model: task.predict(
                     task_model(features, training=False)
                 ),
-                reduce_retracing=True,
+                input_signature=signature,
             )
 
     def predict(self, task_name: str, examples: Sequence[dict]) -> list[np.ndarray]:

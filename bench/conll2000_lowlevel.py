@@ -22,15 +22,17 @@ from absl import app, flags
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIG = os.path.join(REPO, "configs", "conll2000_pos_chunk.py")
-VARIANTS = ("alone", "top", "layer1")
+VARIANTS = ("alone", "top", "layer1", "labels")
 LABELS = {"alone": "chunking alone", "top": "+ POS at the top layer",
-          "layer1": "+ POS at layer 1"}
+          "layer1": "+ POS at layer 1",
+          "labels": "+ POS at layer 1, its labels fed upwards"}
 
 _DATA_DIR = flags.DEFINE_string("data_dir", os.path.join(REPO, "..", "shared", "data",
                                                          "conll2000"), "CoNLL-2000 folder.")
 _OUT = flags.DEFINE_string("out", "runs/bench_conll2000", "Folder for the runs.")
 _SEEDS = flags.DEFINE_list("seeds", ["0", "1", "2"], "Seeds.")
-_VARIANTS = flags.DEFINE_list("variants", list(VARIANTS), "Variants to run.")
+_VARIANTS = flags.DEFINE_list("variants", list(VARIANTS[:3]), "Variants to run: "
+                              f"{', '.join(VARIANTS)}.")
 _OVERRIDES = flags.DEFINE_multi_string("override", [], "Extra --config.KEY=VALUE for every run.")
 
 

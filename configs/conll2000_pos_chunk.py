@@ -13,12 +13,14 @@ same steps over the same chunking batches.
 Variants (``--config=configs/conll2000_pos_chunk.py:VARIANT``):
     layer1: POS at layer 1 (default);
     top: POS at the top layer, with chunking (classic hard sharing);
-    alone: chunking alone.
+    alone: chunking alone;
+    labels: POS at layer 1, its predicted tag distribution fed (embedded) into
+        layers 2 and 3 as in Hashimoto et al. (2017).
 """
 
 from tfmtl.config import base_config, task_config
 
-VARIANTS = ("layer1", "top", "alone")
+VARIANTS = ("layer1", "top", "alone", "labels")
 
 
 def get_config(variant: str = "layer1"):
@@ -29,8 +31,10 @@ def get_config(variant: str = "layer1"):
     conll = dict(format="conll", train="train.txt", test="test.txt", holdout=500)
     config.tasks.chunk = task_config("tagging", layer=-1, data=dict(column="2", **conll))
     if variant != "alone":
-        pos_layer = 1 if variant == "layer1" else -1
+        pos_layer = -1 if variant == "top" else 1
         config.tasks.pos = task_config("tagging", layer=pos_layer, data=dict(column="1", **conll))
+        if variant == "labels":
+            config.tasks.pos.label_embedding = 32
     config.data.lowercase = True  # Words lowercased; the character CNN sees the case.
     config.model.word_dim = 100
     config.model.word_dropout = 0.05

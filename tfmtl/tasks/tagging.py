@@ -26,8 +26,8 @@ class Tagging(Task):
     one (chunking) is Søgaard & Goldberg's low-level supervision: set the
     task's ``layer``. With ``label_embedding`` the task also feeds its
     predicted label distribution to the layers above it, as in Hashimoto et
-    al.'s joint many-task model. Labels that look like BIO/BIOES spans are also scored
-    with span F1 exactly as the conlleval script scores them.
+    al.'s joint many-task model. Labels that look like BIO/BIOES spans are
+    also scored with span F1 exactly as the conlleval script scores them.
 
     Reference:
         Søgaard and Goldberg, "Deep multi-task learning with low level tasks

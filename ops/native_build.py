@@ -41,7 +41,8 @@ ROOT = os.path.dirname(OPS_DIR)
 
 # Framework-free CPU sources shared by the TF library and the pybind11 module.
 CORE_SOURCES = ["simd_dispatch.cc", "gemm.cc", "fused_lstm.cc", "fused_lstm_double.cc"]
-SIMD_SOURCES = {"simd_generic.cc": [], "simd_avx2.cc": ["-mavx2", "-mfma"]}
+SIMD_SOURCES = {"simd_generic.cc": [], "simd_avx2.cc": ["-mavx2", "-mfma"],
+                "simd_avx512.cc": ["-mavx512f", "-mavx512dq", "-mavx2", "-mfma"]}
 TF_SOURCES = [
     "fused_lstm_ops.cc",
     "fused_lstm_kernels.cc",

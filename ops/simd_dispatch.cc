@@ -18,9 +18,30 @@ bool CpuHasAvx2Fma() {
 #endif
 }
 
+bool CpuHasAvx512() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();
+  return CpuHasAvx2Fma() && __builtin_cpu_supports("avx512f") &&
+         __builtin_cpu_supports("avx512dq");
+#else
+  return false;
+#endif
+}
+
+// The named set, or null when this CPU cannot run it.
+const Kernels* Named(const char* name) {
+  if (std::strcmp(name, "generic") == 0) return generic::Get();
+  if (std::strcmp(name, "avx2") == 0) return CpuHasAvx2Fma() ? avx2::Get() : nullptr;
+  if (std::strcmp(name, "avx512") == 0) return CpuHasAvx512() ? avx512::Get() : nullptr;
+  return nullptr;
+}
+
 const Kernels* Automatic() {
   const char* env = std::getenv("TFMTL_CPU_ISA");
-  if (env != nullptr && std::strcmp(env, "generic") == 0) return generic::Get();
+  if (env != nullptr && env[0] != '\0') {
+    if (const Kernels* k = Named(env)) return k;
+  }
+  if (CpuHasAvx512()) return avx512::Get();
   return CpuHasAvx2Fma() ? avx2::Get() : generic::Get();
 }
 
@@ -42,15 +63,10 @@ bool SetActive(const char* name) {
     g_active.store(Automatic(), std::memory_order_release);
     return true;
   }
-  if (std::strcmp(name, "generic") == 0) {
-    g_active.store(generic::Get(), std::memory_order_release);
-    return true;
-  }
-  if (std::strcmp(name, "avx2") == 0 && CpuHasAvx2Fma()) {
-    g_active.store(avx2::Get(), std::memory_order_release);
-    return true;
-  }
-  return false;
+  const Kernels* k = Named(name);
+  if (k == nullptr) return false;
+  g_active.store(k, std::memory_order_release);
+  return true;
 }
 
 }  // namespace simd

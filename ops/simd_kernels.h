@@ -1,6 +1,7 @@
 // The inner loops of the CPU kernels, compiled once per instruction set
-// (simd_avx2.cc with -mavx2 -mfma, simd_generic.cc with no flags) from one
-// source, simd_kernels.inc, and picked at run time by the CPU's features.
+// (simd_avx512.cc with -mavx512f -mavx512dq -mavx2 -mfma, simd_avx2.cc with
+// -mavx2 -mfma, simd_generic.cc with no flags) from one source,
+// simd_kernels.inc, and picked at run time by the CPU's features.
 //
 // Only plain data crosses this boundary: the per-ISA translation units use no
 // C++ library templates, so the linker can never merge an AVX2 copy of an
@@ -99,12 +100,16 @@ const Kernels* Get();
 namespace avx2 {
 const Kernels* Get();
 }
+namespace avx512 {
+const Kernels* Get();
+}
 
-// The kernels for this CPU: AVX2+FMA when present, portable otherwise. The
-// environment variable TFMTL_CPU_ISA=generic forces the portable ones.
+// The kernels for this CPU: AVX-512 (F and DQ) when present, else AVX2+FMA,
+// else portable. The environment variable TFMTL_CPU_ISA (avx2, generic) caps
+// the choice.
 const Kernels& Active();
-// Overrides the choice ("avx2", "generic" or "" for automatic); returns false
-// when the named set cannot run on this CPU.
+// Overrides the choice ("avx512", "avx2", "generic" or "" for automatic);
+// returns false when the named set cannot run on this CPU.
 bool SetActive(const char* name);
 
 }  // namespace simd

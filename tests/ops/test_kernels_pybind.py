@@ -15,7 +15,22 @@ kernels = pytest.importorskip(
     "tfmtl.ops._tfmtl_kernels", reason="pybind11 module not built (pip install -e .)"
 )
 
-ISAS = ["generic"] + (["avx2"] if kernels.cpu_isa() == "avx2" else [])
+
+
+def _runnable_isas():
+    """The kernel sets this CPU can run (set_cpu_isa refuses the others)."""
+    before, runnable = kernels.cpu_isa(), []
+    for name in ("generic", "avx2", "avx512"):
+        try:
+            kernels.set_cpu_isa(name)
+        except ValueError:
+            continue
+        runnable.append(name)
+    kernels.set_cpu_isa(before)
+    return runnable
+
+
+ISAS = _runnable_isas()
 
 
 @pytest.fixture(params=ISAS)

@@ -289,13 +289,22 @@ void FusedLSTMBackwardCpu(const LSTMShape& s, const FusedLSTMBackwardArgs& a, Pa
       for (int64_t c = 0; c < G; ++c) db[c] += acc[c];
     }
   }
+  std::vector<int64_t> cols(G);
   for (int64_t c = 0; c < G; ++c) {
-    const int64_t col = KerasColumn(c, H);
-    if (col < 0) continue;
-    a.d_bias[col] = static_cast<float>(db[c]);
-    for (int64_t k = 0; k < E; ++k) a.d_kernel[k * 4 * H + col] = dw[k * G + c];
-    for (int64_t k = 0; k < H; ++k) a.d_recurrent_kernel[k * 4 * H + col] = du[k * G + c];
+    cols[c] = KerasColumn(c, H);
+    if (cols[c] >= 0) a.d_bias[cols[c]] = static_cast<float>(db[c]);
   }
+  // Row by row: each row of [dW; dU] is read in order and scattered within
+  // one row of the Keras layout.
+  parallel->For(E + H, [&](int64_t k0, int64_t k1) {
+    for (int64_t k = k0; k < k1; ++k) {
+      const float* src = k < E ? dw + k * G : du + (k - E) * G;
+      float* dst = k < E ? a.d_kernel + k * 4 * H : a.d_recurrent_kernel + (k - E) * 4 * H;
+      for (int64_t c = 0; c < G; ++c) {
+        if (cols[c] >= 0) dst[cols[c]] = src[c];
+      }
+    }
+  });
 }
 
 void FusedLSTMBackwardInputCpu(const LSTMShape& s, const float* dz, const float* kernel,

@@ -67,19 +67,28 @@ void FusedLSTMForwardCpu(const LSTMShape& s, const FusedLSTMForwardArgs& a, Para
   // Packed weights: [Hp / 4][E + Hp][16].
   Scratch panels(0, n_panels * kt * kNR);
   Scratch bias(1, 4 * Hp);
-  // Row k of [kernel; recurrent_kernel] goes to row k of every panel.
-  std::vector<int64_t> cols(4 * Hp);
-  for (int64_t c = 0; c < 4 * Hp; ++c) cols[c] = KerasColumn(c, H);
-  parallel->For(kt, [&](int64_t k0, int64_t k1) {
-    for (int64_t k = k0; k < k1; ++k) {
+  // Row k of [kernel; recurrent_kernel] goes to row k of every panel: panel
+  // p's row is units 4p..4p+3 of each gate block, four runs of four floats.
+  // On the calling thread: by the time the steps start, a fused op started
+  // beside this one (the other direction of a BiLSTM) is running, so neither
+  // asks for helpers the other needs (see tf_parallel.h).
+  for (int64_t p = 0; p < n_panels; ++p) {
+    const int64_t u0 = 4 * p, units = std::max<int64_t>(0, std::min<int64_t>(4, H - u0));
+    float* panel = panels.data() + p * kt * kNR;
+    for (int64_t k = 0; k < kt; ++k) {
       const float* src = k < E ? a.kernel + k * 4 * H
                                : (k - E < H ? a.recurrent_kernel + (k - E) * 4 * H : nullptr);
-      for (int64_t c = 0; c < 4 * Hp; ++c) {
-        panels.data()[(c / kNR) * kt * kNR + k * kNR + c % kNR] =
-            (src == nullptr || cols[c] < 0) ? 0.0f : src[cols[c]];
+      float* dst = panel + k * kNR;
+      if (src == nullptr || units == 0) {
+        std::memset(dst, 0, kNR * sizeof(float));
+        continue;
+      }
+      for (int64_t gate = 0; gate < 4; ++gate) {
+        std::memcpy(dst + 4 * gate, src + gate * H + u0, units * sizeof(float));
+        for (int64_t l = units; l < 4; ++l) dst[4 * gate + l] = 0.0f;
       }
     }
-  });
+  }
   for (int64_t c = 0; c < 4 * Hp; ++c) {
     const int64_t col = KerasColumn(c, H);
     bias.data()[c] = col < 0 ? 0.0f : a.bias[col];

@@ -33,6 +33,26 @@ def median_ms(fn, repeats: int) -> float:
     return float(np.median(times)) * 1000
 
 
+def time_kernels(kernels, inputs, threads: int, repeats: int) -> tuple[float, float, float]:
+    """Forward, backward, and two directions at once (ms) with the active kernel set."""
+    x, h0, c0, k, r, bias, lengths = inputs
+
+    def forward(reverse=False):
+        return kernels.fused_lstm_forward(x, h0, c0, k, r, bias, lengths, reverse, threads)
+
+    def both():
+        other = threading.Thread(target=forward, args=(True,))
+        other.start()
+        forward()
+        other.join()
+
+    hseq, h_last, _, workspace = forward()
+    d_hseq, d_state = np.ones_like(hseq), np.ones_like(h_last)
+    backward = lambda: kernels.fused_lstm_backward(  # noqa: E731
+        x, h0, c0, k, r, lengths, hseq, workspace, d_hseq, d_state, d_state, False, threads)
+    return median_ms(forward, repeats), median_ms(backward, repeats), median_ms(both, repeats)
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--shapes", default="32x40x100x256,128x40x100x256,32x40x512x256",
@@ -60,30 +80,12 @@ def main(argv=None) -> None:
     print(f"threads {args.threads}; medians of {args.repeats}")
     for shape in args.shapes.split(","):
         b, t, e, h = (int(v) for v in shape.split("x"))
-        x, h0, c0, k, r, bias, lengths = random_lstm_inputs(rng, b, t, e, h)
-        lengths[:] = t
+        inputs = random_lstm_inputs(rng, b, t, e, h)
+        inputs[-1][:] = t  # full lengths
         flops = 2 * b * t * (e + h) * 4 * h
         for isa in runnable:
             kernels.set_cpu_isa(isa)
-
-            def forward(reverse=False):
-                return kernels.fused_lstm_forward(x, h0, c0, k, r, bias, lengths, reverse,
-                                                  args.threads)
-
-            hseq, h_last, _, workspace = forward()
-            d_hseq, d_state = np.ones_like(hseq), np.ones_like(h_last)
-            fwd = median_ms(forward, args.repeats)
-            bwd = median_ms(lambda: kernels.fused_lstm_backward(
-                x, h0, c0, k, r, lengths, hseq, workspace, d_hseq, d_state, d_state, False,
-                args.threads), args.repeats)
-
-            def both():
-                other = threading.Thread(target=forward, args=(True,))
-                other.start()
-                forward()
-                other.join()
-
-            pair = median_ms(both, args.repeats)
+            fwd, bwd, pair = time_kernels(kernels, inputs, args.threads, args.repeats)
             print(f"B={b} T={t} E={e} H={h} {isa:8} forward {fwd:7.2f} ms "
                   f"({flops / fwd / 1e6:4.0f} GFLOP/s)  backward {bwd:7.2f} ms "
                   f"({2 * flops / bwd / 1e6:4.0f} GFLOP/s)  two directions at once "

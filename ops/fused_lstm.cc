@@ -68,10 +68,8 @@ void FusedLSTMForwardCpu(const LSTMShape& s, const FusedLSTMForwardArgs& a, Para
   Scratch panels(0, n_panels * kt * kNR);
   Scratch bias(1, 4 * Hp);
   // Row k of [kernel; recurrent_kernel] goes to row k of every panel: panel
-  // p's row is units 4p..4p+3 of each gate block, four runs of four floats.
-  // On the calling thread: by the time the steps start, a fused op started
-  // beside this one (the other direction of a BiLSTM) is running, so neither
-  // asks for helpers the other needs (see tf_parallel.h).
+  // p's row is units 4p..4p+3 of each gate block, four runs of four floats
+  // (contiguous copies: cheap enough for the calling thread alone).
   for (int64_t p = 0; p < n_panels; ++p) {
     const int64_t u0 = 4 * p, units = std::max<int64_t>(0, std::min<int64_t>(4, H - u0));
     float* panel = panels.data() + p * kt * kNR;

@@ -17,7 +17,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <cstdlib>
 #include <memory>
 #include <thread>
@@ -54,8 +53,7 @@ class OpActivity {
 class TfParallel final : public Parallel {
  public:
   explicit TfParallel(::tensorflow::OpKernelContext* ctx)
-      : pool_(ctx->device()->tensorflow_cpu_worker_threads()->workers),
-        start_(std::chrono::steady_clock::now()) {}
+      : pool_(ctx->device()->tensorflow_cpu_worker_threads()->workers) {}
   int NumThreads() const override {
     return std::max(1, std::min(pool_->NumThreads(), ThreadCap()));
   }
@@ -84,16 +82,6 @@ class TfParallel final : public Parallel {
         state->done.fetch_add(1, std::memory_order_release);
       }
     };
-    // Ops that the executor starts together (the two directions of a BiLSTM)
-    // register within microseconds: an op that looks alone waits a moment
-    // before its first helper, so that the two do not both ask for helpers.
-    if (!settled_) {
-      while (RunningOps().load(std::memory_order_relaxed) < 2 &&
-             std::chrono::steady_clock::now() - start_ < std::chrono::microseconds(kSettleUs)) {
-        std::this_thread::yield();
-      }
-      settled_ = true;
-    }
     const int others = std::max(0, RunningOps().load(std::memory_order_relaxed) - 1);
     const int helpers = std::max(0, threads - 1 - others);
     for (int i = 0; i < helpers; ++i) pool_->Schedule(work);
@@ -105,10 +93,7 @@ class TfParallel final : public Parallel {
   }
 
  private:
-  static constexpr int kSettleUs = 50;
   ::tsl::thread::ThreadPool* pool_;
-  std::chrono::steady_clock::time_point start_;
-  bool settled_ = false;
 };
 
 }  // namespace tfmtl

@@ -1,5 +1,9 @@
 """The pybind11 module's CPU kernels against a float64 NumPy reference."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -113,3 +117,18 @@ def test_vector_math_is_accurate(isa):
 def test_gradient_reversal_backward():
     g = np.arange(6, dtype=np.float32).reshape(2, 3)
     np.testing.assert_array_equal(kernels.gradient_reversal_backward(g, 0.5), -0.5 * g)
+
+
+@pytest.mark.parametrize("cap", ["generic", "avx2", "avx512"])
+def test_cpu_isa_environment_variable_caps_the_automatic_choice(cap):
+    if cap not in ISAS:
+        pytest.skip(f"this CPU cannot run {cap}")
+    # The extension alone, not the tfmtl.ops package (which imports TensorFlow).
+    code = ("import importlib.machinery as m, importlib.util as u, sys; "
+            "spec = u.spec_from_file_location('_tfmtl_kernels', sys.argv[1], "
+            "loader=m.ExtensionFileLoader('_tfmtl_kernels', sys.argv[1])); "
+            "k = u.module_from_spec(spec); spec.loader.exec_module(k); print(k.cpu_isa())")
+    env = {**os.environ, "TFMTL_CPU_ISA": cap}
+    out = subprocess.run([sys.executable, "-c", code, kernels.__file__], env=env,
+                         capture_output=True, text=True, check=True).stdout.split()
+    assert out[-1] == cap

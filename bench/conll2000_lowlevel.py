@@ -67,14 +67,15 @@ def main(argv):
         json.dump(results, f, indent=2)
     base = statistics.mean(r["test_f1"] for r in results["alone"]) if "alone" in results else None
     print(f"\n| variant | test chunk F1 (mean ± sd over {len(seeds)} seeds) | per seed | "
-          "Δ vs alone |")
-    print("|---|---|---|---|")
+          "Δ vs alone | dev F1 (mean) |")
+    print("|---|---|---|---|---|")
     for variant, runs in results.items():
         f1 = [r["test_f1"] for r in runs]
         sd = statistics.stdev(f1) if len(f1) > 1 else 0.0
         delta = f"{statistics.mean(f1) - base:+.2f}" if base is not None else "n/a"
+        dev = statistics.mean(r["dev_f1"] for r in runs)
         print(f"| {LABELS[variant]} | {statistics.mean(f1):.2f} ± {sd:.2f} | "
-              f"{', '.join(f'{x:.2f}' for x in f1)} | {delta} |")
+              f"{', '.join(f'{x:.2f}' for x in f1)} | {delta} | {dev:.2f} |")
 
 
 if __name__ == "__main__":

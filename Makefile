@@ -23,8 +23,10 @@ quickstart: install
 test: install
 	$(BIN)/python -m pytest -q tests
 
+# ruff, and the import-linter contract of DESIGN.md's layers (pyproject.toml).
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf build *.egg-info tfmtl/ops/*.so

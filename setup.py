@@ -34,7 +34,7 @@ setuptools.setup(
         "numpy>=1.26",
     ],
     extras_require={
-        "test": ["pytest>=8", "ruff>=0.6"],
+        "test": ["pytest>=8", "ruff>=0.6", "import-linter>=2.1"],
     },
     entry_points={
         "console_scripts": [

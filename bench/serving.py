@@ -63,12 +63,10 @@ def keras_runner(workdir: str):
     """The trained Keras model in memory, as training evaluates it, on token lists."""
     import tensorflow as tf
 
-    from tfmtl.training.checkpoints import restore_model
-    from tfmtl.training.experiment import Experiment
-    from tfmtl.training.trainer import build_model
+    from tfmtl.experiment import Experiment, restore_model
 
     experiment = Experiment.restore(workdir)
-    model = build_model(experiment)
+    model = experiment.build_model()
     restore_model(workdir, model.model, "best")
     featurizer = experiment.featurizer
     tasks = experiment.tasks

@@ -18,7 +18,8 @@ Variants (``--config=configs/conll2000_pos_chunk.py:VARIANT``):
         layers 2 and 3 as in Hashimoto et al. (2017).
 """
 
-from tfmtl.config import base_config, task_config
+from tfmtl.config import base_config
+from tfmtl.experiment import task_config
 
 VARIANTS = ("layer1", "top", "alone", "labels")
 
@@ -35,17 +36,18 @@ def get_config(variant: str = "layer1"):
         config.tasks.pos = task_config("tagging", layer=pos_layer, data=dict(column="1", **conll))
         if variant == "labels":
             config.tasks.pos.label_embedding = 32
-    config.data.lowercase = True  # Words lowercased; the character CNN sees the case.
-    config.model.word_dim = 100
-    config.model.word_dropout = 0.05
-    config.model.embedding_dropout = 0.3
-    config.model.char.type = "cnn"
-    config.model.char.dim = 32
-    config.model.char.units = 64
-    config.model.encoder.layers = 3
-    config.model.encoder.units = 128
-    config.model.encoder.dropout = 0.3
-    config.model.encoder.lstm = "fused"  # The native op (stock TF fallback); same weights.
+    # Words lowercased; the character CNN sees the case.
+    config.model.embeddings.text.lowercase = True
+    config.model.embeddings.text.word_dim = 100
+    config.model.embeddings.text.word_dropout = 0.05
+    config.model.embeddings.text.dropout = 0.3
+    config.model.embeddings.text.char.type = "cnn"
+    config.model.embeddings.text.char.dim = 32
+    config.model.embeddings.text.char.units = 64
+    config.model.encoders.shared.layers = 3
+    config.model.encoders.shared.units = 128
+    config.model.encoders.shared.dropout = 0.3
+    config.model.encoders.shared.lstm = "fused"  # The native op (stock TF fallback); same weights.
     config.training.batch_size = 32
     config.training.joint = True  # POS and chunk labels of the same sentences: one step.
     config.training.reference_task = "chunk"

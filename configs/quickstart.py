@@ -6,7 +6,8 @@ Needs no files: the synthetic toy language is generated from the seed. POS is
 supervised at layer 1, chunking and the sentence label at the top.
 """
 
-from tfmtl.config import base_config, task_config
+from tfmtl.config import base_config
+from tfmtl.experiment import task_config
 
 
 def get_config():
@@ -17,11 +18,11 @@ def get_config():
     config.tasks.label = task_config(
         "classification", layer=-1, pooling="max_mean", data=dict(**synthetic)
     )
-    config.model.encoder.layers = 2
-    config.model.encoder.units = 64
-    config.model.encoder.lstm = "fused"  # The native op (stock TF fallback); same weights.
-    config.model.word_dim = 48
-    config.model.char.units = 48
+    config.model.encoders.shared.layers = 2
+    config.model.encoders.shared.units = 64
+    config.model.encoders.shared.lstm = "fused"  # The native op (stock TF fallback); same weights.
+    config.model.embeddings.text.word_dim = 48
+    config.model.embeddings.text.char.units = 48
     config.training.reference_task = "chunk"
     config.training.steps = 1500
     config.training.eval_every = 500

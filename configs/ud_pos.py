@@ -9,7 +9,8 @@ Defaults to UD English-EWT beside the repository; any treebank works with only
 the data paths changed.
 """
 
-from tfmtl.config import base_config, task_config
+from tfmtl.config import base_config
+from tfmtl.experiment import task_config
 
 
 def get_config():
@@ -19,14 +20,14 @@ def get_config():
         format="conllu", column="upos", train="en_ewt-ud-train.conllu",
         dev="en_ewt-ud-dev.conllu", test="en_ewt-ud-test.conllu",
     ))
-    config.model.word_dim = 100
-    config.model.word_dropout = 0.05
-    config.model.embedding_dropout = 0.3
-    config.model.char.type = "cnn"
-    config.model.char.units = 64
-    config.model.encoder.layers = 2
-    config.model.encoder.units = 128
-    config.model.encoder.lstm = "fused"  # The native op (stock TF fallback); same weights.
+    config.model.embeddings.text.word_dim = 100
+    config.model.embeddings.text.word_dropout = 0.05
+    config.model.embeddings.text.dropout = 0.3
+    config.model.embeddings.text.char.type = "cnn"
+    config.model.embeddings.text.char.units = 64
+    config.model.encoders.shared.layers = 2
+    config.model.encoders.shared.units = 128
+    config.model.encoders.shared.lstm = "fused"  # The native op (stock TF fallback); same weights.
     config.training.steps = 8000
     config.training.eval_every = 1000
     config.training.checkpoint_every = 1000

@@ -42,3 +42,18 @@ def checkpoint_values(path: str, prefix: str = "") -> dict:
     }
     assert values, f"no tensors named {prefix}* in {path}"
     return values
+
+
+def logged_scalars(workdir) -> dict[str, dict[int, float]]:
+    """Every TensorBoard scalar a run wrote: ``{tag: {step: value}}``."""
+    import tensorflow as tf
+
+    folder = os.path.join(str(workdir), "tensorboard")
+    scalars: dict[str, dict[int, float]] = {}
+    for name in sorted(os.listdir(folder)):
+        for event in tf.compat.v1.train.summary_iterator(os.path.join(folder, name)):
+            for value in event.summary.value:
+                number = (value.simple_value if value.HasField("simple_value")
+                          else float(tf.make_ndarray(value.tensor)))
+                scalars.setdefault(value.tag, {})[event.step] = number
+    return scalars

@@ -1,10 +1,15 @@
 """Tests for the config schema and its validation."""
 
+import re
+
 import ml_collections
 import pytest
 
+from tests.conftest import REPO_ROOT
 from tfmtl import config as config_lib
-from tfmtl.config import ConfigError, base_config, task_config, validate
+from tfmtl.config import ConfigError, base_config
+from tfmtl.experiment import from_json, task_config
+from tfmtl.training.validation import validate
 
 
 def _config(tmp_path, **task_values):
@@ -76,15 +81,15 @@ def test_unknown_task_type_and_values(tmp_path):
         task_config("parsing")
     c = _config(tmp_path)
     c.training.sampler.type = "roundrobin"
-    with pytest.raises(ConfigError, match=r"^config\.training\.sampler\.type: unknown sampler"):
+    with pytest.raises(ConfigError, match=r"^config\.training\.sampler\.type: unknown task samp"):
         validate(c)
     c = _config(tmp_path)
     c.training.reference_task = "pos"
     with pytest.raises(ConfigError, match=r"reference_task: 'pos' is not a task"):
         validate(c)
     c = _config(tmp_path)
-    c.model.encoder.lstm = "gru"
-    with pytest.raises(ConfigError, match=r"^config\.model\.encoder\.lstm: unknown LSTM"):
+    c.model.encoders.shared.lstm = "gru"
+    with pytest.raises(ConfigError, match=r"^config\.model\.encoders\.shared\.lstm: unknown LSTM"):
         validate(c)
 
 
@@ -127,17 +132,90 @@ def test_data_dir_resolves_relative_paths(tmp_path):
 
 def test_json_round_trip(tmp_path):
     resolved = validate(_config(tmp_path))
-    again = config_lib.from_json(config_lib.to_json(resolved))
+    again = from_json(config_lib.to_json(resolved))
     assert again.to_dict() == resolved.to_dict()
 
 
-def test_shipped_configs_have_every_key_documented():
-    # Every schema line carries a comment (STYLE.md): check the source of base_config.
+@pytest.mark.parametrize(
+    ("mutate", "key", "message"),
+    [
+        (lambda c: setattr(c.tasks.chunk, "encoder", "private"), "config.tasks.chunk.encoder",
+         "unknown encoder 'private'"),
+        (lambda c: setattr(c.model.encoders.shared, "language", "de"),
+         "config.model.encoders.shared.language", "unknown language 'de'"),
+        (lambda c: c.model.encoders.update({"other": config_lib.encoder_config(layers=1)}),
+         None, None),
+        (lambda c: c.model.decoders.update({"d": config_lib.decoder_config(encoder="nope")}),
+         "config.model.decoders.d.encoder", "unknown encoder 'nope'"),
+        (lambda c: c.model.decoders.update({"d": config_lib.decoder_config(attention="bahd")}),
+         "config.model.decoders.d.attention", "is not one of"),
+        (lambda c: setattr(c.model.embeddings.text, "vectors", "/no/such/vectors.txt"),
+         "config.model.embeddings.text.vectors", "no such file"),
+        (lambda c: c.model.embeddings.text.char.update({"typ": "cnn"}),
+         "config.model.embeddings.text.char.typ", "unknown key"),
+        (lambda c: setattr(c.training.weighting, "type", "static"),
+         "config.training.weighting.type", "set, but a weighting combines"),
+        (lambda c: (setattr(c.training, "step", "all"),
+                    setattr(c.training.sampler, "type", "uniform")),
+         "config.training.sampler.type", "set, but the sampler draws"),
+        (lambda c: setattr(c.training.weighting, "type", "gradnorm2"),
+         "config.training.weighting.type", "unknown weighting"),
+        (lambda c: c.training.callbacks.update({"summaries": {}}),
+         "config.training.callbacks.summaries", "is built in"),
+        (lambda c: c.training.callbacks.update({"gradient_reversal": {"step": 3}}),
+         "config.training.callbacks.gradient_reversal.step", "unknown key"),
+    ],
+)
+def test_module_graph_keys_are_checked_and_named(tmp_path, mutate, key, message):
+    c = _config(tmp_path)
+    mutate(c)
+    if key is None:
+        assert "other" in validate(c).model.encoders
+        return
+    with pytest.raises(ConfigError, match=rf"^{re.escape(key)}: .*{re.escape(message)}"):
+        validate(c)
+
+
+def test_task_layer_is_checked_against_its_encoder(tmp_path):
+    c = _config(tmp_path, layer=3, encoder="deep")
+    c.model.encoders.deep = config_lib.encoder_config(layers=3)
+    assert validate(c).tasks.chunk.layer == 3
+    c.model.encoders.deep.layers = 2
+    with pytest.raises(ConfigError, match=r"^config\.tasks\.chunk\.layer: 3 is not a layer "
+                       r"of encoder 'deep'"):
+        validate(c)
+
+
+def test_every_schema_key_is_documented():
+    # Every schema line carries a comment (STYLE.md): the base schema and its sections.
     import inspect
 
-    source = inspect.getsource(base_config)
-    for line in source.splitlines():
-        stripped = line.strip()
-        if stripped.startswith("c.") and "=" in stripped and "ConfigDict()" not in stripped:
-            previous = source.splitlines()[source.splitlines().index(line) - 1].strip()
-            assert "#" in stripped or previous.startswith("#"), f"undocumented: {stripped}"
+    for function in (base_config, config_lib.embedding_config, config_lib.encoder_config,
+                     config_lib.decoder_config):
+        lines = inspect.getsource(function).splitlines()
+        for index, line in enumerate(lines):
+            stripped = line.strip()
+            if stripped.startswith("c.") and "=" in stripped and "ConfigDict()" not in stripped:
+                previous = lines[index - 1].strip()
+                assert "#" in stripped or previous.startswith("#"), f"undocumented: {stripped}"
+
+
+@pytest.mark.parametrize("name", ["quickstart", "conll2000_pos_chunk", "ud_pos"])
+def test_shipped_configs_validate_and_build(name, shared_data):
+    # Each shipped config resolves as is (with its data found) and builds its model.
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "configs" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    c = module.get_config()
+    if name == "conll2000_pos_chunk":
+        c.data_dir = str(shared_data("conll2000"))
+    elif name == "ud_pos":
+        c.data_dir = str(shared_data("ud_english_ewt"))
+    resolved = validate(c)
+    assert resolved.model.encoders.shared.lstm == "fused"
+    from tfmtl.experiment import Experiment
+
+    model = Experiment.create(resolved).build_model()
+    assert set(model.task_models) == set(resolved.tasks)

@@ -1,6 +1,7 @@
 """A tiny three-task config on the synthetic corpus, for fast end-to-end tests."""
 
-from tfmtl.config import base_config, task_config
+from tfmtl.config import base_config
+from tfmtl.experiment import task_config
 
 
 def get_config():
@@ -9,11 +10,11 @@ def get_config():
     config.tasks.chunk = task_config("tagging", data=dict(column="chunk", **synthetic))
     config.tasks.pos = task_config("tagging", layer=1, data=dict(column="pos", **synthetic))
     config.tasks.label = task_config("classification", data=dict(**synthetic))
-    config.model.word_dim = 16
-    config.model.char.dim = 8
-    config.model.char.units = 8
-    config.model.encoder.layers = 2
-    config.model.encoder.units = 16
+    config.model.embeddings.text.word_dim = 16
+    config.model.embeddings.text.char.dim = 8
+    config.model.embeddings.text.char.units = 8
+    config.model.encoders.shared.layers = 2
+    config.model.encoders.shared.units = 16
     config.training.batch_size = 16
     config.training.eval_batch_size = 64
     config.training.reference_task = "chunk"

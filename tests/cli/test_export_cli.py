@@ -51,8 +51,8 @@ def test_export_of_one_task_of_a_fused_run(root, tmp_path):
     assert any(k.startswith("lstms/0/") for k in keys)
     assert not any(k.startswith("lstms/1/") for k in keys)
     names = " ".join(_node_names(path))
-    assert "pos_logits" in names and "encoder_1" in names
-    for pruned in ("chunk_logits", "label_logits", "label_pool", "encoder_2"):
+    assert "pos_logits" in names and "shared_1" in names
+    for pruned in ("chunk_logits", "label_logits", "label_pool", "shared_2"):
         assert pruned not in names
 
     run = helpers.trained(root)

@@ -41,7 +41,7 @@ def test_bad_config_value_is_rejected_with_its_name(tmp_path):
 def test_missing_data_file_is_named(tmp_path):
     config = tmp_path / "config.py"
     config.write_text(
-        "from tfmtl.config import base_config, task_config\n"
+        "from tfmtl.config import base_config\nfrom tfmtl.experiment import task_config\n"
         "def get_config():\n"
         "    c = base_config()\n"
         "    c.tasks.pos = task_config('tagging', data=dict(format='conll', column='1',\n"

@@ -44,7 +44,7 @@ class Trained:
 
 def tiny_config():
     from tests import tiny_config as tiny
-    from tfmtl.config import validate
+    from tfmtl.training.validation import validate
 
     config = tiny.get_config()
     config.training.steps = 3
@@ -71,26 +71,24 @@ def model_predictions(workdir, sentences: list[list[str]], lstm: str | None = No
     import tensorflow as tf
 
     from tfmtl.data.pipeline import make_dataset
-    from tfmtl.training.checkpoints import restore_model
-    from tfmtl.training.experiment import Experiment
-    from tfmtl.training.trainer import build_model
+    from tfmtl.experiment import Experiment, restore_model
 
     experiment = Experiment.restore(str(workdir))
     if lstm is not None:
         config = experiment.config.copy_and_resolve_references()
-        config.model.encoder.lstm = lstm
+        config.model.encoders.shared.lstm = lstm
         experiment = Experiment(config, experiment.tasks, experiment.featurizer)
-    model = build_model(experiment)
+    model = experiment.build_model()
     restore_model(str(workdir), model.model, "best")
     examples = [experiment.featurizer.encode(tokens) for tokens in sentences]
     names = experiment.featurizer.input_names()
     batch = next(iter(make_dataset(examples, batch_size=len(examples))))
-    logits = model.model({n: batch[n] for n in names}, training=False)
+    outputs = model.model({n: batch[n] for n in names}, training=False)
     lengths = batch["lengths"].numpy()
     expected = {}
     for task in experiment.tasks:
-        ids = task.predict(logits[task.name]).numpy()
-        probabilities = tf.nn.softmax(logits[task.name]).numpy()
+        ids = task.predict(outputs[task.name]).numpy()
+        probabilities = tf.nn.softmax(outputs[task.name]["logits"]).numpy()
         entries = []
         for row, length in enumerate(lengths):
             if ids.ndim == 2:
@@ -106,7 +104,7 @@ def model_predictions(workdir, sentences: list[list[str]], lstm: str | None = No
 def trained(root: pathlib.Path) -> Trained:
     """The session's trained workdir (trained on first use under `root`)."""
     if "trained" not in _cache:
-        from tfmtl.training.experiment import Experiment
+        from tfmtl.experiment import Experiment
         from tfmtl.training.trainer import train_and_evaluate
 
         workdir = root / "run"
@@ -152,7 +150,7 @@ def fused_workdir(root: pathlib.Path) -> pathlib.Path:
         shutil.copytree(source, target)
         path = target / "config.json"
         config = json.loads(path.read_text())
-        config["model"]["encoder"]["lstm"] = "fused"
+        config["model"]["encoders"]["shared"]["lstm"] = "fused"
         path.write_text(json.dumps(config, indent=2) + "\n")
         _cache["fused"] = target
     return _cache["fused"]

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from tfmtl.data import Vocabulary, build_char_vocabulary
+from tfmtl.data.featurizer import Featurizer
 from tfmtl.data.sentence import Sentence
 from tfmtl.export.graph_featurizer import GraphFeaturizer
-from tfmtl.models.featurizer import Featurizer
 
 TRAIN = [["The", "Straße", "naïve", "Zürich", "ΟΔΟΣ", "東京", "a", "dog", "İstanbul"]]
 TRICKY = [

@@ -64,7 +64,7 @@ def test_install_reroutes_a_models_lstms_and_keeps_its_predictions():
 def test_install_reaches_lstms_inside_layers():
     import tensorflow as tf
 
-    from tfmtl.models.char_bilstm import CharBiLSTM
+    from tfmtl.layers.char_bilstm import CharBiLSTM
 
     chars = keras.Input((None, None), dtype="int32")
     model = keras.Model(chars, CharBiLSTM(12, 4, 5)(chars))

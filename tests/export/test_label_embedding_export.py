@@ -10,13 +10,13 @@ from tfmtl.export.saved_model_ops import custom_ops, saved_model_ops
 def test_label_embedding_model_exports_with_training_predictions_and_prunes(tmp_path):
     import tensorflow as tf
 
-    from tfmtl.training.experiment import Experiment
+    from tfmtl.experiment import Experiment
     from tfmtl.training.trainer import train_and_evaluate
 
     config = tiny_config()
     config.unlock()
     config.tasks.pos.label_embedding = 5
-    config.model.encoder.lstm = "fused"
+    config.model.encoders.shared.lstm = "fused"
     workdir = tmp_path / "run"
     train_and_evaluate(config, str(workdir))
     sentences = [list(s.tokens) for s in Experiment.restore(str(workdir)).sentences("chunk",
@@ -34,7 +34,7 @@ def test_label_embedding_model_exports_with_training_predictions_and_prunes(tmp_
     # POS reads layer 1 only: its export needs neither layer 2 nor the label embedding.
     pos = export_saved_model(str(workdir), str(tmp_path / "exports"), "pos", tasks=["pos"])
     names = {v.name for v in tf.saved_model.load(pos.path).model_variables}
-    assert not any("encoder_2" in n or "label_embedding" in n or "chunk" in n for n in names)
+    assert not any("shared_2" in n or "label_embedding" in n or "chunk" in n for n in names)
     got = tf.saved_model.load(pos.path).signatures["serving_default"](
         text=tf.constant([" ".join(s) for s in sentences]))
     np.testing.assert_array_equal(got["pos_labels"].numpy(),

@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 from tests.ops.reference import rel_err
-from tfmtl.models.lstm import make_lstm
+from tfmtl.layers.lstm import make_lstm
 from tfmtl.ops import FusedLSTM
 
 TOL = 1e-5

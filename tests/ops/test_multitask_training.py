@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfmtl.models.lstm import make_lstm
+from tfmtl.layers.lstm import make_lstm
 from tfmtl.ops import GradientReversal
 
 VOCAB, TIME, BATCH, STEPS = 40, 12, 16, 30

@@ -4,10 +4,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfmtl.config import ConfigError, base_config, task_config, validate
+from tfmtl.config import ConfigError, base_config
 from tfmtl.data import DataError, Sentence
+from tfmtl.experiment import task_config
+from tfmtl.layers.masked_pooling import MaskedPooling
 from tfmtl.tasks.classification import Classification
-from tfmtl.tasks.masked_pooling import MaskedPooling
+from tfmtl.training.validation import validate
 
 
 def _task(labels):
@@ -21,8 +23,8 @@ def test_targets_loss_and_scores():
     assert int(task.encode_target(Sentence(("a",), label="neg"))["label"]) == \
         task.labels.lookup("neg")
     logits = tf.constant([[0.0, 5.0, 0.0], [0.0, 0.0, 5.0]])
-    loss_sum, count = task.loss({"label": tf.constant([1, 2])}, logits)
-    assert float(count) == 2.0 and float(loss_sum) < 0.1
+    loss = task.losses({"label": tf.constant([1, 2])}, {"logits": logits})["polarity"]
+    assert float(loss.count) == 2.0 and float(loss.total) < 0.1
     gold = [Sentence(("a",), label="pos"), Sentence(("b",), label="neg")]
     preds = [np.int32(task.labels.lookup("pos")), np.int32(task.labels.lookup("pos"))]
     scores = task.evaluate(gold, preds, [None, None])

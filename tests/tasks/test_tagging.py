@@ -4,9 +4,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfmtl.config import ConfigError, base_config, task_config, validate
+from tfmtl.config import ConfigError, base_config
 from tfmtl.data import Sentence
+from tfmtl.experiment import task_config
 from tfmtl.tasks.tagging import Tagging
+from tfmtl.training.validation import validate
 
 
 def _sentence(tokens, tags):
@@ -33,10 +35,11 @@ def test_loss_ignores_padding():
     logits = tf.constant(np.random.default_rng(0).normal(size=(2, 4, len(task.labels))),
                          tf.float32)
     batch = {"tags": tf.constant([[1, 2, 0, 0], [2, 1, 2, 0]]), "lengths": tf.constant([2, 3])}
-    loss_sum, count = task.loss(batch, logits)
-    assert float(count) == 5.0
+    loss = task.losses(batch, {"logits": logits})["chunk"]
+    assert float(loss.count) == 5.0 and loss.weight == 1.0
     changed = tf.tensor_scatter_nd_update(logits, [[0, 3, 0]], [100.0])  # a padding position
-    assert float(task.loss(batch, changed)[0]) == pytest.approx(float(loss_sum))
+    assert float(task.losses(batch, {"logits": changed})["chunk"].total) == pytest.approx(
+        float(loss.total))
 
 
 def test_evaluate_reports_accuracy_oov_and_span_f1():

@@ -8,8 +8,8 @@ from tests.cli_helpers import TINY_CONFIG, checkpoint_values, run_binary
 
 # No dropout: each replica would draw its own masks. Everything else is the tiny config.
 ARGS = ["--config.training.steps=12", "--config.training.eval_every=12",
-        "--config.training.checkpoint_every=12", "--config.model.embedding_dropout=0.0",
-        "--config.model.encoder.dropout=0.0", "--config.training.buckets=0"]
+        "--config.training.checkpoint_every=12", "--config.model.embeddings.text.dropout=0.0",
+        "--config.model.encoders.shared.dropout=0.0", "--config.training.buckets=0"]
 
 
 def _weights(workdir):

@@ -21,13 +21,15 @@ def _latest(workdir):
     return tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints"))
 
 
-def test_killed_run_resumes_and_matches_an_uninterrupted_run(tmp_path):
+@pytest.mark.parametrize("step_kind", ["sampled", "all"])
+def test_killed_run_resumes_and_matches_an_uninterrupted_run(tmp_path, step_kind):
+    args = [*ARGS, f"--config.training.step={step_kind}"]
     straight = str(tmp_path / "straight")
-    result = run_binary("train", f"--config={TINY_CONFIG}", f"--workdir={straight}", *ARGS)
+    result = run_binary("train", f"--config={TINY_CONFIG}", f"--workdir={straight}", *args)
     assert result.returncode == 0, result.stderr
 
     killed = str(tmp_path / "killed")
-    command = binary_command("train", f"--config={TINY_CONFIG}", f"--workdir={killed}", *ARGS)
+    command = binary_command("train", f"--config={TINY_CONFIG}", f"--workdir={killed}", *args)
     process = subprocess.Popen(command, env=env(), cwd=REPO_ROOT, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 300
@@ -44,7 +46,7 @@ def test_killed_run_resumes_and_matches_an_uninterrupted_run(tmp_path):
     killed_at = int(_latest(killed).rsplit("-", 1)[1])
     assert killed_at < 60, "the run finished before it was killed; nothing was resumed"
 
-    result = run_binary("train", f"--config={TINY_CONFIG}", f"--workdir={killed}", *ARGS)
+    result = run_binary("train", f"--config={TINY_CONFIG}", f"--workdir={killed}", *args)
     assert result.returncode == 0, result.stderr
     assert f"resumed from step {killed_at}" in result.stderr
 

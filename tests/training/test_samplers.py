@@ -4,7 +4,8 @@ import ml_collections
 import numpy as np
 import pytest
 
-from tfmtl.config import base_config, task_config
+from tfmtl.config import base_config
+from tfmtl.experiment import task_config
 from tfmtl.training.samplers import SAMPLERS, make_sampler
 
 

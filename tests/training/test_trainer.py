@@ -3,14 +3,17 @@
 import json
 import os
 
+import numpy as np
 import pytest
 
 from tests import tiny_config
-from tfmtl.config import ConfigError, validate
+from tfmtl.config import ConfigError
 from tfmtl.data.pipeline import make_dataset
-from tfmtl.training.experiment import Experiment
+from tfmtl.experiment import Experiment
 from tfmtl.training.optimizers import build_optimizer
-from tfmtl.training.trainer import build_model, make_train_step, train_and_evaluate
+from tfmtl.training.steps import make_sampled_step
+from tfmtl.training.trainer import train_and_evaluate
+from tfmtl.training.validation import validate
 
 
 def _config(**training):
@@ -24,7 +27,7 @@ def test_multi_task_train_steps_reduce_every_loss():
 
     config = _config()
     experiment = Experiment.create(config)
-    model = build_model(experiment)
+    model = experiment.build_model()
     optimizer_config = config.training.optimizer.copy_and_resolve_references()
     optimizer_config.learning_rate = 0.01  # Fit one batch per task quickly.
     optimizer = build_optimizer(optimizer_config, 100)
@@ -33,15 +36,16 @@ def test_multi_task_train_steps_reduce_every_loss():
     names = experiment.featurizer.input_names()
     losses = {}
     for task in experiment.tasks:
-        step = make_train_step(strategy, [task], model.submodel([task.name]), optimizer, names)
+        step = make_sampled_step(strategy, [task], model.submodel([task.name]), optimizer,
+                                 names)
         batch = next(iter(make_dataset(experiment.train_examples((task.name,))[:16],
                                        batch_size=16)))
         dataset = tf.data.Dataset.from_tensors(batch).repeat()
         iterator = iter(dataset)
         history = []
         for _ in range(30):
-            loss_sums, counts = step(iterator)
-            history.append(float(loss_sums[0]) / float(counts[0]))
+            total, count = step(iterator)[task.name]
+            history.append(float(total) / float(count))
         losses[task.name] = history
     for name, history in losses.items():
         assert history[-1] < 0.75 * history[0], (name, history[0], history[-1])
@@ -66,13 +70,27 @@ def test_train_and_evaluate_writes_its_files(tmp_path):
 
 
 def test_a_finished_run_is_not_retrained_and_other_configs_are_refused(tmp_path):
+    import tensorflow as tf
+
     workdir = str(tmp_path / "run")
-    train_and_evaluate(_config(steps=10, eval_every=10), workdir)
+    first = train_and_evaluate(_config(steps=10, eval_every=10), workdir)
+    checkpoints = sorted(os.listdir(os.path.join(workdir, "checkpoints")))
+    events = sorted(os.listdir(os.path.join(workdir, "tensorboard")))
+    latest = tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints"))
     again = train_and_evaluate(_config(steps=10, eval_every=10), workdir)
-    assert again["steps"] == 10
+    assert again["steps"] == 10 and again["test"] == first["test"]
+    # Not retrained: no new checkpoint, the latest is the same, no step was logged again.
+    assert sorted(os.listdir(os.path.join(workdir, "checkpoints"))) == checkpoints
+    assert tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints")) == latest
+    logged = [e.step for f in sorted(os.listdir(os.path.join(workdir, "tensorboard")))
+              for e in tf.compat.v1.train.summary_iterator(os.path.join(workdir, "tensorboard", f))
+              if any(v.tag == "chunk/loss" for v in e.summary.value)]
+    assert len(logged) == len(set(logged)), logged
+    assert len(events) >= 1
     other = tiny_config.get_config()
-    other.model.encoder.units = 8
-    with pytest.raises(ConfigError, match=r"config\.model\.encoder\.units: .* different config"):
+    other.model.encoders.shared.units = 8
+    with pytest.raises(ConfigError,
+                       match=r"config\.model\.encoders\.shared\.units: .* different config"):
         train_and_evaluate(validate(other), workdir)
 
 
@@ -93,8 +111,26 @@ def test_joint_training_updates_every_head_of_a_group_in_one_step(tmp_path):
     groups = experiment.groups(joint=True)
     # The three synthetic tasks read the same sentences: one group, all heads every step.
     assert [tuple(t.name for t in g) for g in groups] == [("chunk", "label", "pos")]
-    final = train_and_evaluate(validate(config), str(tmp_path / "run"))
+    import tensorflow as tf
+
+    workdir = tmp_path / "run"
+    final = train_and_evaluate(validate(config), str(workdir))
     assert final["steps"] == 12 and set(final["dev"]) == {"chunk", "label", "pos"}
+    # Every head moved: compare each head's weights before training (a fresh model with the
+    # run's seed) and after it.
+    initial = Experiment.load_vocabularies(validate(config), str(workdir))
+    keras_seed = config.seed
+    import keras
+
+    keras.utils.set_random_seed(keras_seed)
+    before = initial.build_model().model
+    after = initial.build_model().model
+    tf.train.Checkpoint(model=after).restore(
+        tf.train.latest_checkpoint(str(workdir / "checkpoints"))).expect_partial()
+    for head in ("chunk_logits", "label_logits", "pos_logits"):
+        kernel_before = before.get_layer(head).kernel.numpy()
+        kernel_after = after.get_layer(head).kernel.numpy()
+        assert np.abs(kernel_after - kernel_before).max() > 1e-4, head
 
 
 def test_groups_without_joint_are_single_tasks():

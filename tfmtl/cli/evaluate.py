@@ -23,8 +23,7 @@ def main(argv):
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
 
     def body():
-        from tfmtl.training.evaluate import evaluate_workdir
-        from tfmtl.training.evaluation import format_metrics
+        from tfmtl.training.evaluation import evaluate_workdir, format_metrics
 
         results = evaluate_workdir(_WORKDIR.value, _SPLIT.value, _CHECKPOINT.value, _TASKS.value)
         if not results:

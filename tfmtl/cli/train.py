@@ -30,8 +30,8 @@ def main(argv):
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
 
     def body():
-        from tfmtl.config import validate
         from tfmtl.training.trainer import train_and_evaluate
+        from tfmtl.training.validation import validate
 
         config = validate(_CONFIG.value)
         train_and_evaluate(config, _WORKDIR.value, command=shlex.join(sys.argv))

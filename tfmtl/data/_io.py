@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 from tfmtl.data.errors import DataError
 
@@ -43,25 +41,3 @@ def iter_lines(path: str | os.PathLike, strip: str = _TRAILING) -> Iterator[tupl
             if number == 1 and text.startswith("\ufeff"):
                 text = text[1:]
             yield number, text.rstrip(strip)
-
-
-def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
-    """Writes ``text`` as UTF-8 to ``path`` through a temporary file and ``os.replace``.
-
-    Readers never see a half-written file: the destination holds either its old content or the
-    new one. Returns the destination path.
-    """
-    path = Path(path)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except FileNotFoundError:
-            pass
-        raise
-    return path

@@ -91,9 +91,9 @@ import random
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from tfmtl.data._io import atomic_write_text
 from tfmtl.data.sentence import Sentence
 from tfmtl.data.trees import Tree
+from tfmtl.files import atomic_write_text
 
 #: The ``path`` of generated sentences.
 SYNTHETIC_PATH = "<synthetic>"

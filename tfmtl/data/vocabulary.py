@@ -8,9 +8,10 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from tfmtl.data._io import atomic_write_text, iter_lines
+from tfmtl.data._io import iter_lines
 from tfmtl.data.errors import DataError
 from tfmtl.data.sentence import Sentence
+from tfmtl.files import atomic_write_text
 
 
 class Vocabulary:

@@ -21,6 +21,7 @@ from tfmtl.export.tokenizers import (
     default_tokenizer,
     make_tokenizer,
 )
+from tfmtl.files import fsync_directory
 
 METADATA_FILE = "tfmtl_export.json"
 # Sentences are cut to this many tokens when the config sets no data.max_length.
@@ -84,7 +85,11 @@ def existing_versions(model_dir: str) -> list[int]:
 
 def _select_tasks(experiment, tasks: Sequence[str] | None) -> list:
     if not tasks:
-        return list(experiment.tasks)
+        selected = [task for task in experiment.tasks if task.exported]
+        if not selected:
+            raise ExportError(f"{experiment.config.tasks}: no task is exported by default "
+                              "(auxiliary tasks are not); name them with --tasks")
+        return selected
     known = [task.name for task in experiment.tasks]
     selected = []
     for name in tasks:
@@ -111,16 +116,15 @@ def load_stock_model(workdir: str, checkpoint: str = "best", experiment=None):
     Returns:
         (experiment, MultiTaskModel, checkpoint path).
     """
-    from tfmtl.training.checkpoints import restore_model
-    from tfmtl.training.experiment import Experiment
-    from tfmtl.training.trainer import build_model
+    from tfmtl.experiment import Experiment, restore_model
 
     if experiment is None:
         experiment = Experiment.restore(workdir)
     config = experiment.config.copy_and_resolve_references()
-    config.model.encoder.lstm = "keras"
+    for encoder in config.model.encoders.values():
+        encoder.lstm = "keras"
     experiment = Experiment(config, experiment.tasks, experiment.featurizer)
-    model = build_model(experiment)
+    model = experiment.build_model()
     path = restore_model(workdir, model.model, checkpoint)
     return experiment, model, path
 
@@ -149,7 +153,9 @@ def build_serving_model(workdir: str, *, tasks: Sequence[str] | None = None,
 
     Args:
         workdir: a folder written by ``tfmtl-train``.
-        tasks: tasks to export (default: all); the others' heads stay out of the graph.
+        tasks: tasks to export (default: every task whose ``export`` is "yes", or "auto"
+            for a main task type; auxiliary ones are not); the others' heads stay out of
+            the graph.
         tokenizer: ``"whitespace"`` or ``"treebank"``; None picks by the tasks' data format.
         tokenizer_ops: ``"core"`` (core TensorFlow ops only) or ``"tensorflow_text"``
             (``tensorflow_text.regex_split``); both split alike.
@@ -163,10 +169,11 @@ def build_serving_model(workdir: str, *, tasks: Sequence[str] | None = None,
     """
     import keras
 
+    from tfmtl.experiment import Experiment
+    from tfmtl.experiment.experiment import language_config
     from tfmtl.export import inference_lstm
     from tfmtl.export.graph_featurizer import GraphFeaturizer
     from tfmtl.export.serving_model import ServingModel
-    from tfmtl.training.experiment import Experiment
 
     if tokenizer is not None and tokenizer not in TOKENIZERS:
         raise ExportError(f"--tokenizer: unknown tokenizer {tokenizer!r}; known: "
@@ -182,12 +189,13 @@ def build_serving_model(workdir: str, *, tasks: Sequence[str] | None = None,
     selected = _select_tasks(experiment, tasks)
     experiment, multitask, checkpoint_path = load_stock_model(workdir, checkpoint, experiment)
     config = experiment.config
+    language = language_config(config)
     if max_length is None:
         max_length = config.data.max_length or DEFAULT_MAX_LENGTH
     formats = [task.config.data.format for task in selected]
     name = tokenizer or default_tokenizer(formats)
     spec = make_tokenizer(name, experiment.featurizer.words.items,
-                          lowercase=config.data.lowercase)
+                          lowercase=language.lowercase)
 
     names = [task.name for task in selected]
     task_models = {n: multitask.task_models[n] for n in names}
@@ -205,13 +213,13 @@ def build_serving_model(workdir: str, *, tasks: Sequence[str] | None = None,
         },
         "tokenizer": {**spec.to_json(), "ops": tokenizer_ops},
         "max_length": max_length,
-        "lowercase": config.data.lowercase,
-        "max_chars": config.data.max_chars,
+        "lowercase": language.lowercase,
+        "max_chars": language.max_chars,
         "source": {"workdir": os.path.abspath(workdir), "checkpoint": checkpoint_path},
     }
     metadata_file = os.path.join(assets_dir, METADATA_FILE)
-    featurizer = GraphFeaturizer(words, chars, lowercase=config.data.lowercase,
-                                 max_chars=config.data.max_chars)
+    featurizer = GraphFeaturizer(words, chars, lowercase=language.lowercase,
+                                 max_chars=language.max_chars)
     model = ServingModel(pruned, task_models, selected, featurizer, label_files, spec,
                          max_length, metadata_file, tokenizer_ops=tokenizer_ops, lstms=lstms,
                          replaced_variables=frozenset(
@@ -309,14 +317,6 @@ def export_saved_model(workdir: str, export_base: str, name: str, *,
     )
 
 
-def _fsync_directory(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _move_into_place(saved: str, model_dir: str, version: int | None) -> int:
     """Renames the finished SavedModel to its version folder; returns the version."""
     for root, _, files in os.walk(saved):
@@ -338,5 +338,5 @@ def _move_into_place(saved: str, model_dir: str, version: int | None) -> int:
             if e.errno not in (errno.EEXIST, errno.ENOTEMPTY) or explicit:
                 raise ExportError(f"cannot move the export to {target}: {e}") from None
             continue
-        _fsync_directory(model_dir)
+        fsync_directory(model_dir)
         return version

@@ -30,7 +30,7 @@ def label_table(path: str) -> tf.lookup.StaticHashTable:
 class GraphFeaturizer(tf.Module):
     """Encodes ragged string tokens as the model's ``words`` and ``chars`` inputs, in the graph.
 
-    It repeats :meth:`tfmtl.models.featurizer.Featurizer.encode` exactly, from
+    It repeats :meth:`tfmtl.data.featurizer.Featurizer.encode` exactly, from
     the same vocabulary files (which a SavedModel carries as assets): words are
     looked up after optional lowercasing (``tf.strings.lower`` with UTF-8, the
     Unicode full case mapping that ``str.lower`` uses), unknown words get the

@@ -52,7 +52,7 @@ def update_models_config(path: str, name: str, base_path: str) -> str:
     """
     from google.protobuf import text_format
 
-    from tfmtl.training.checkpoints import atomic_write_text
+    from tfmtl.files import atomic_write_text
 
     config = read_models_config(path)
     entries = config.model_config_list.config

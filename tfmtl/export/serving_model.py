@@ -24,23 +24,6 @@ COMMON_OUTPUTS = {
     "num_tokens": ("int32", "[batch]", "tokens per sentence before truncation"),
     "truncated": ("bool", "[batch]", "true when the sentence had more than max_length tokens"),
 }
-#: What each task type serves (see the tasks' ``serving_outputs``).
-TASK_OUTPUTS = {
-    "tagging": {
-        "labels": ("string", "[batch, T]", "label of each token, \"\" past the end"),
-        "scores": ("float32", "[batch, T]", "probability of each token's label"),
-        "probabilities": ("float32", "[batch, T, C]", "probability of every label per token"),
-        "classes": ("string", "[batch, C]", "the label of each probability"),
-    },
-    "classification": {
-        "labels": ("string", "[batch]", "label of each sentence, \"\" without tokens"),
-        "scores": ("float32", "[batch]", "probability of the label"),
-        "probabilities": ("float32", "[batch, C]", "probability of every label"),
-        "classes": ("string", "[batch, C]", "the label of each probability"),
-    },
-}
-
-
 class _Untracked:
     """Holds the Keras models and the functions out of the module's tracking.
 
@@ -72,8 +55,8 @@ class ServingModel(tf.Module):
     no sentence label; a batch of 0 sentences gives outputs with 0 rows.
 
     Args:
-        model: the stock Keras model with the exported tasks' logits as a dict output.
-        task_models: per exported task, the sub-model computing only its logits.
+        model: the stock Keras model with the exported tasks' head outputs as a dict output.
+        task_models: per exported task, the sub-model computing only its head's outputs.
         tasks: the exported tasks (with label vocabularies).
         featurizer: the in-graph featurizer.
         label_files: per task, its label vocabulary file (line number == id).
@@ -160,9 +143,9 @@ class ServingModel(tf.Module):
         features = self.featurizer(tokens)
         if len(task_names) == 1:
             name = task_names[0]
-            logits = {name: self._untracked.task_models[name](features, training=False)}
+            heads = {name: self._untracked.task_models[name](features, training=False)}
         else:
-            logits = self._untracked.model(features, training=False)
+            heads = self._untracked.model(features, training=False)
         outputs = {
             "tokens": tokens.to_tensor(""),
             "lengths": lengths,
@@ -173,7 +156,7 @@ class ServingModel(tf.Module):
             classes = self.label_tables[name].lookup(
                 tf.range(self.num_classes[name], dtype=tf.int64)
             )
-            served = self._task_by_name[name].serving_outputs(logits[name], lengths, classes)
+            served = self._task_by_name[name].serving_outputs(heads[name], lengths, classes)
             for key, value in served.items():
                 outputs[f"{name}_{key}"] = value
         return outputs
@@ -222,8 +205,7 @@ class ServingModel(tf.Module):
             outputs = {key: {"dtype": d, "shape": s, "doc": doc}
                        for key, (d, s, doc) in COMMON_OUTPUTS.items()}
             for task in task_names:
-                kind = self._task_by_name[task].config.type
-                for key, (d, s, doc) in TASK_OUTPUTS.get(kind, {}).items():
+                for key, (d, s, doc) in self._task_by_name[task].serving_schema.items():
                     shape = s.replace("C]", f"C={self.num_classes[task]}]")
                     outputs[f"{task}_{key}"] = {"dtype": d, "shape": shape, "doc": doc}
             described[name] = {"inputs": inputs, "outputs": outputs}

@@ -1,19 +1,24 @@
-"""Assembling the multi-task Keras model."""
+"""Assembling the multi-task Keras model: embeddings, encoders by sharing scheme, heads."""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import keras
 import ml_collections
+import numpy as np
 from keras import ops
 
-from tfmtl.models.char_bilstm import CharBiLSTM
-from tfmtl.models.char_cnn import CharCNN
-from tfmtl.models.featurizer import Featurizer
+from tfmtl.data.featurizer import Featurizer
+from tfmtl.layers.char_bilstm import CharBiLSTM
+from tfmtl.layers.char_cnn import CharCNN
+from tfmtl.layers.word_dropout import WordDropout
 from tfmtl.models.sharing import SHARING
-from tfmtl.models.word_dropout import WordDropout
+
+#: The model's output key of the sharing schemes' named losses (not a task name).
+LOSSES = "losses"
+RESERVED_OUTPUTS = (LOSSES,)
 
 
 @dataclasses.dataclass
@@ -21,21 +26,30 @@ class MultiTaskModel:
     """The full model and one sub-model per task sharing its layers.
 
     Attributes:
-        model: Keras functional model; named inputs (``words``, ``chars``) in,
-            a dict of logits keyed by task name out.
-        task_models: per task, a model with the same inputs and that task's
-            logits as output; it computes only the layers the task reads.
+        model: Keras functional model; named inputs (``words``, ``chars``) in; out, per
+            task name, the dict of its head's outputs (``logits``, ...), and under
+            ``"losses"`` the sharing schemes' named losses.
+        task_models: per task, a model with the same inputs and that task's outputs
+            dict as output; it computes only the layers the task reads.
+        shared_variables: trainable variables on the path of more than one task.
+        task_variables: per task, the trainable variables on its path alone.
     """
 
     model: keras.Model
     task_models: dict[str, keras.Model]
     inputs: dict = dataclasses.field(repr=False, default_factory=dict)
     outputs: dict = dataclasses.field(repr=False, default_factory=dict)
+    losses: dict = dataclasses.field(repr=False, default_factory=dict)
+    shared_variables: list = dataclasses.field(repr=False, default_factory=list)
+    task_variables: dict = dataclasses.field(repr=False, default_factory=dict)
 
     def submodel(self, names: Sequence[str]) -> keras.Model:
-        """A model computing only the named tasks' logits (a dict keyed by task)."""
-        return keras.Model(self.inputs, {name: self.outputs[name] for name in names},
-                           name="_".join(names) + "_model")
+        """A model computing only the named tasks' outputs (a dict keyed by task), and the
+        sharing schemes' losses under ``"losses"``."""
+        outputs = {name: self.outputs[name] for name in names}
+        if self.losses:
+            outputs[LOSSES] = dict(self.losses)
+        return keras.Model(self.inputs, outputs, name="_".join(names) + "_model")
 
 
 def build_inputs(featurizer: Featurizer) -> dict:
@@ -45,36 +59,94 @@ def build_inputs(featurizer: Featurizer) -> dict:
     return inputs
 
 
+def embed(embedding_config: ml_collections.ConfigDict, inputs: Mapping, featurizer: Featurizer,
+          *, seed: int, word_vectors: np.ndarray | None = None, lstm: str = "keras"):
+    """Word (and character) features of one language: [batch, time, dim].
+
+    Args:
+        embedding_config: the language's ``config.model.embeddings`` entry.
+        inputs: the ``words`` (and ``chars``) inputs.
+        featurizer: the language's vocabularies.
+        seed: seed of the dropout generators.
+        word_vectors: the initial word embedding [vocabulary, word_dim], or None.
+        lstm: LSTM implementation of a character BiLSTM.
+    """
+    e = embedding_config
+    words = inputs["words"]
+    if e.word_dropout:
+        words = WordDropout(e.word_dropout, featurizer.words.oov_id, seed=seed,
+                            name="word_dropout")(words)
+    if word_vectors is None:
+        embedding = keras.layers.Embedding(len(featurizer.words), e.word_dim,
+                                           name="word_embedding")
+    else:
+        embedding = keras.layers.Embedding(
+            len(featurizer.words), e.word_dim, name="word_embedding", trainable=e.trainable,
+            embeddings_initializer=keras.initializers.Constant(word_vectors),
+        )
+    x = embedding(words)
+    if featurizer.chars is not None:
+        if e.char.type == "cnn":
+            chars = CharCNN(len(featurizer.chars), e.char.dim, e.char.units, e.char.width,
+                            name="char_cnn")(inputs["chars"])
+        else:
+            chars = CharBiLSTM(len(featurizer.chars), e.char.dim, e.char.units, lstm=lstm,
+                               name="char_bilstm")(inputs["chars"])
+        x = keras.layers.Concatenate(name="token_features")([x, chars])
+    return keras.layers.Dropout(e.dropout, seed=seed, name="embedding_dropout")(x)
+
+
+def _variable_split(task_models: Mapping[str, keras.Model]) -> tuple[list, dict]:
+    """Variables on the gradient path of more than one task's outputs, and each task's own."""
+    owners: dict[int, list[str]] = {}
+    by_id = {}
+    for name, task_model in task_models.items():
+        for variable in task_model.trainable_variables:
+            owners.setdefault(id(variable), []).append(name)
+            by_id[id(variable)] = variable
+    shared = [by_id[i] for i, names in owners.items() if len(names) > 1]
+    own = {name: [v for v in m.trainable_variables if owners[id(v)] == [name]]
+           for name, m in task_models.items()}
+    return shared, own
+
+
 def build_multitask_model(model_config: ml_collections.ConfigDict, tasks: Sequence,
-                          featurizer: Featurizer, *, seed: int = 0) -> MultiTaskModel:
-    """Builds embeddings, the shared encoder (by sharing scheme) and every task's head.
+                          featurizer: Featurizer, *, seed: int = 0,
+                          word_vectors: np.ndarray | None = None) -> MultiTaskModel:
+    """Builds the embeddings, each encoder by its sharing scheme, and every task's head.
 
     Args:
         model_config: the ``config.model`` section.
         tasks: the tasks (with label vocabularies built).
-        featurizer: the input vocabularies.
+        featurizer: the input vocabularies (of the encoders' one language).
         seed: seed of the model's dropout generators.
+        word_vectors: the language's initial word embedding, or None.
     """
     m = model_config
     inputs = build_inputs(featurizer)
-    words = inputs["words"]
-    mask = ops.not_equal(words, 0)
-    if m.word_dropout:
-        words = WordDropout(m.word_dropout, featurizer.words.oov_id, seed=seed,
-                            name="word_dropout")(words)
-    x = keras.layers.Embedding(len(featurizer.words), m.word_dim, name="word_embedding")(words)
-    if featurizer.chars is not None:
-        if m.char.type == "cnn":
-            chars = CharCNN(len(featurizer.chars), m.char.dim, m.char.units, m.char.width,
-                            name="char_cnn")(inputs["chars"])
-        else:
-            chars = CharBiLSTM(len(featurizer.chars), m.char.dim, m.char.units,
-                               lstm=m.encoder.lstm, name="char_bilstm")(inputs["chars"])
-        x = keras.layers.Concatenate(name="token_features")([x, chars])
-    x = keras.layers.Dropout(m.embedding_dropout, seed=seed, name="embedding_dropout")(x)
-    outputs = SHARING.get(m.sharing)(m)(x, mask, tasks)
-    model = keras.Model(inputs, outputs, name="multitask")
+    mask = ops.not_equal(inputs["words"], 0)
+    encoders = {name: m.encoders[name] for name in m.encoders
+                if any(task.config.encoder == name for task in tasks)}
+    language = next(iter(encoders.values())).language
+    char_lstm = next(iter(encoders.values())).lstm
+    embedded = embed(m.embeddings[language], inputs, featurizer, seed=seed,
+                     word_vectors=word_vectors, lstm=char_lstm)
+    outputs, losses = {}, {}
+    for name, encoder in encoders.items():
+        readers = [task for task in tasks if task.config.encoder == name]
+        scheme = SHARING.get(encoder.sharing or m.sharing)(name, encoder, seed)
+        shared = scheme(embedded, mask, readers, lambda task, features: task.build_head(features))
+        outputs.update(shared.outputs)
+        for loss_name, value in shared.losses.items():
+            losses[f"{name}/{loss_name}"] = value
+    outputs = {task.name: outputs[task.name] for task in tasks}
+    all_outputs = dict(outputs)
+    if losses:
+        all_outputs[LOSSES] = losses
+    model = keras.Model(inputs, all_outputs, name="multitask")
     task_models = {
         name: keras.Model(inputs, output, name=f"{name}_model") for name, output in outputs.items()
     }
-    return MultiTaskModel(model, task_models, inputs, outputs)
+    shared_variables, task_variables = _variable_split(task_models)
+    return MultiTaskModel(model, task_models, inputs, outputs, losses, shared_variables,
+                          task_variables)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
 import ml_collections
@@ -12,6 +13,22 @@ import numpy as np
 from tfmtl.config import ConfigError
 from tfmtl.data import Sentence, Vocabulary
 from tfmtl.tasks import data_source
+
+
+@dataclasses.dataclass(frozen=True)
+class Loss:
+    """One named loss of a batch: ``weight * total / count`` (count summed over replicas).
+
+    Attributes:
+        total: the summed loss over the batch's items (a scalar tensor).
+        count: the number of items summed (tokens, sentences), a scalar tensor.
+        weight: multiplies the mean; a task's main loss has weight 1 (the trainer or the
+            weighting applies ``loss_weight``), an auxiliary loss its own weight.
+    """
+
+    total: object
+    count: object
+    weight: float = 1.0
 
 
 class Task:
@@ -30,6 +47,13 @@ class Task:
 
     # Key of this task's target in encoded examples and batches.
     target_key: ClassVar[str] = ""
+    # The fields of an example the task reads (each in its encoder's language).
+    input_fields: ClassVar[tuple[str, ...]] = ("words",)
+    # Whether an export serves the task unless told otherwise (auxiliary tasks: False).
+    exported_by_default: ClassVar[bool] = True
+    # What an export serves for this task: output key -> (dtype, shape, doc); the export
+    # prefixes each key with the task's name (``pos_labels``).
+    serving_schema: ClassVar[dict[str, tuple[str, str, str]]] = {}
 
     def __init__(self, name: str, config: ml_collections.ConfigDict):
         self.name = name
@@ -44,7 +68,9 @@ class Task:
         c = ml_collections.ConfigDict()
         c.type = ""  # Task type (set by task_config).
         c.data = data_source.data_config()
+        c.encoder = "shared"  # The encoder (config.model.encoders key) the head reads.
         c.layer = -1  # Encoder layer the head reads: 1 = lowest, -1 = top.
+        c.export = "auto"  # Served by an export: "auto" (the type's default), "yes" or "no".
         c.loss_weight = 1.0  # Multiplies the task's loss.
         c.mixing_ratio = 1.0  # "ratio" sampler: sampling weight relative to the reference task.
         c.metric = "auto"  # Dev metric for early stopping and the best checkpoint ("auto": main).
@@ -80,11 +106,18 @@ class Task:
                 data[split] = resolve_path(config, data[split])
                 if check_files and data[split] and not os.path.isfile(data[split]):
                     raise ConfigError(f"{key}.data.{split}", f"no such file: {data[split]}")
-        layers = config.model.encoder.layers
+        if entry.encoder not in config.model.encoders:
+            raise ConfigError(
+                f"{key}.encoder",
+                f"unknown encoder {entry.encoder!r}; known: {', '.join(config.model.encoders)}",
+            )
+        if entry.export not in ("auto", "yes", "no"):
+            raise ConfigError(f"{key}.export", f"{entry.export!r} is not one of auto, yes, no")
+        layers = config.model.encoders[entry.encoder].layers
         if entry.layer != -1 and not 1 <= entry.layer <= layers:
             raise ConfigError(
                 f"{key}.layer",
-                f"{entry.layer} is not a layer of the encoder, which has {layers} "
+                f"{entry.layer} is not a layer of encoder {entry.encoder!r}, which has {layers} "
                 f"(use 1..{layers}, or -1 for the top)",
             )
         if entry.loss_weight <= 0:
@@ -106,6 +139,13 @@ class Task:
         """The 1-based encoder layer this task's head reads."""
         return num_layers if self.config.layer == -1 else self.config.layer
 
+    @property
+    def exported(self) -> bool:
+        """Whether an export serves this task when no task list is given."""
+        if self.config.export == "auto":
+            return self.exported_by_default
+        return self.config.export == "yes"
+
     # Data -----------------------------------------------------------------
 
     def read(self, split: str) -> list[Sentence]:
@@ -122,34 +162,43 @@ class Task:
 
     # Model ----------------------------------------------------------------
 
-    def build_head(self, features, mask):
-        """Builds the head on the encoder features it reads; returns its logits.
+    def build_head(self, features) -> dict:
+        """Builds the head on the encoder features it reads; returns its outputs.
 
         Args:
-            features: KerasTensor [batch, time, dim] from the task's layer.
-            mask: KerasTensor bool [batch, time], True on real tokens.
+            features: the :class:`tfmtl.layers.EncoderFeatures` of the task's encoder
+                (every layer up to the task's, each direction, the mask).
+
+        Returns:
+            A dict of named Keras tensors, ``"logits"`` among them for a predicting
+            task; whatever :meth:`losses` needs from the graph goes here too.
         """
         raise NotImplementedError
 
-    def label_features(self, logits):
+    def label_features(self, outputs: Mapping):
         """Features fed to the layers above the task's own, or None (the default)."""
         return None
 
-    def loss(self, batch, logits):
-        """Returns (summed loss, number of items summed) for one batch."""
-        raise NotImplementedError
-
-    def predict(self, logits):
-        """Maps logits to predicted label ids (in graph)."""
-        raise NotImplementedError
-
-    def serving_outputs(self, logits, lengths, classes):
-        """Maps logits to what an exported model serves for this task (in graph).
-
-        The export prefixes each key with the task's name (``pos_labels``).
+    def losses(self, batch: Mapping, outputs: Mapping) -> dict[str, Loss]:
+        """The task's named losses on one batch: its main loss under the task's name, and
+        any auxiliary ones as ``"<task>/<name>"``.
 
         Args:
-            logits: the task's logits for a batch (padded to at least one position).
+            batch: the task's view of the batch (its targets and ``lengths``).
+            outputs: the head's outputs on the batch.
+        """
+        raise NotImplementedError
+
+    def predict(self, outputs: Mapping):
+        """Maps the head's outputs to predicted label ids (in graph)."""
+        raise NotImplementedError
+
+    def serving_outputs(self, outputs: Mapping, lengths, classes) -> dict:
+        """Maps the head's outputs to what an exported model serves (in graph), one tensor
+        per :attr:`serving_schema` key.
+
+        Args:
+            outputs: the head's outputs for a batch (padded to at least one position).
             lengths: int32 [batch], real tokens per sentence (0 for an empty sentence).
             classes: string [C], the label of each logit (the label vocabulary).
 

@@ -11,10 +11,10 @@ import tensorflow as tf
 
 from tfmtl.config import ConfigError
 from tfmtl.data import DataError, Sentence, Vocabulary
+from tfmtl.layers.masked_pooling import MaskedPooling
 from tfmtl.metrics import classification_scores
 from tfmtl.tasks import TASKS
-from tfmtl.tasks.base import Task
-from tfmtl.tasks.masked_pooling import MaskedPooling
+from tfmtl.tasks.base import Loss, Task
 
 
 @TASKS.register("classification")
@@ -26,6 +26,12 @@ class Classification(Task):
     """
 
     target_key = "label"
+    serving_schema = {
+        "labels": ("string", "[batch]", "label of each sentence, \"\" without tokens"),
+        "scores": ("float32", "[batch]", "probability of the label"),
+        "probabilities": ("float32", "[batch, C]", "probability of every label"),
+        "classes": ("string", "[batch, C]", "the label of each probability"),
+    }
 
     @classmethod
     def default_config(cls) -> ml_collections.ConfigDict:
@@ -69,21 +75,23 @@ class Classification(Task):
     def encode_target(self, sentence: Sentence) -> dict[str, np.ndarray]:
         return {"label": np.int32(self.labels.lookup(self.label(sentence)))}
 
-    def build_head(self, features, mask):
-        x = MaskedPooling(self.config.pooling, name=f"{self.name}_pool")(features, mask=mask)
+    def build_head(self, features):
+        x = MaskedPooling(self.config.pooling, name=f"{self.name}_pool")(
+            features.output(self.config.layer), mask=features.mask)
         if self.config.hidden:
             x = keras.layers.Dense(self.config.hidden, activation="tanh",
                                    name=f"{self.name}_hidden")(x)
-        return keras.layers.Dense(len(self.labels), name=f"{self.name}_logits")(x)
+        return {"logits": keras.layers.Dense(len(self.labels), name=f"{self.name}_logits")(x)}
 
-    def loss(self, batch, logits):
+    def losses(self, batch, outputs):
+        logits = outputs["logits"]
         xent = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=batch["label"], logits=logits)
-        return tf.reduce_sum(xent), tf.cast(tf.shape(xent)[0], logits.dtype)
+        return {self.name: Loss(tf.reduce_sum(xent), tf.cast(tf.shape(xent)[0], logits.dtype))}
 
-    def predict(self, logits):
-        return tf.argmax(logits, axis=-1, output_type=tf.int32)
+    def predict(self, outputs):
+        return tf.argmax(outputs["logits"], axis=-1, output_type=tf.int32)
 
-    def serving_outputs(self, logits, lengths, classes):
+    def serving_outputs(self, outputs, lengths, classes):
         """Per sentence: its label, that label's probability and every label's probability.
 
         A sentence without tokens has no label: ``""`` with probabilities 0.
@@ -93,9 +101,9 @@ class Classification(Task):
             [B, C]; ``classes``: string [B, C], the label of each probability.
         """
         has_tokens = lengths > 0
-        probabilities = tf.where(has_tokens[:, None], tf.nn.softmax(logits), 0.0)
+        probabilities = tf.where(has_tokens[:, None], tf.nn.softmax(outputs["logits"]), 0.0)
         return {
-            "labels": tf.where(has_tokens, tf.gather(classes, self.predict(logits)), ""),
+            "labels": tf.where(has_tokens, tf.gather(classes, self.predict(outputs)), ""),
             "scores": tf.reduce_max(probabilities, axis=-1),
             "probabilities": probabilities,
             "classes": tf.broadcast_to(classes, tf.shape(probabilities)),

@@ -13,7 +13,7 @@ from tfmtl.config import ConfigError
 from tfmtl.data import Sentence, Vocabulary
 from tfmtl.metrics import iobes_to_bio, is_span_tagset, span_f1, token_accuracy
 from tfmtl.tasks import TASKS, data_source
-from tfmtl.tasks.base import Task
+from tfmtl.tasks.base import Loss, Task
 
 CONLLU_COLUMNS = ("lemma", "upos", "xpos", "feats", "head", "deprel", "deps", "misc")
 
@@ -37,6 +37,12 @@ class Tagging(Task):
     """
 
     target_key = "tags"
+    serving_schema = {
+        "labels": ("string", "[batch, T]", "label of each token, \"\" past the end"),
+        "scores": ("float32", "[batch, T]", "probability of each token's label"),
+        "probabilities": ("float32", "[batch, T, C]", "probability of every label per token"),
+        "classes": ("string", "[batch, C]", "the label of each probability"),
+    }
 
     @classmethod
     def default_config(cls) -> ml_collections.ConfigDict:
@@ -102,33 +108,35 @@ class Tagging(Task):
     def encode_target(self, sentence: Sentence) -> dict[str, np.ndarray]:
         return {"tags": self.labels.encode(self.tags(sentence))}
 
-    def build_head(self, features, mask):
-        x = features
+    def build_head(self, features):
+        x = features.output(self.config.layer)
         if self.config.hidden:
             x = keras.layers.Dense(self.config.hidden, activation="tanh",
                                    name=f"{self.name}_hidden")(x)
-        return keras.layers.Dense(len(self.labels), name=f"{self.name}_logits")(x)
+        return {"logits": keras.layers.Dense(len(self.labels), name=f"{self.name}_logits")(x)}
 
-    def label_features(self, logits):
+    def label_features(self, outputs):
         """The label distribution times a label embedding, when configured."""
         if not self.config.label_embedding:
             return None
+        logits = outputs["logits"]
         # Activation, not Softmax: Keras' Softmax misreads the [B, T] token mask on [B, T, C].
         probabilities = keras.layers.Activation("softmax",
                                                 name=f"{self.name}_label_probabilities")(logits)
         return keras.layers.Dense(self.config.label_embedding, use_bias=False,
                                   name=f"{self.name}_label_embedding")(probabilities)
 
-    def loss(self, batch, logits):
+    def losses(self, batch, outputs):
+        logits = outputs["logits"]
         tags = batch["tags"]
         mask = tf.sequence_mask(batch["lengths"], tf.shape(tags)[1], dtype=logits.dtype)
         xent = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tags, logits=logits)
-        return tf.reduce_sum(xent * mask), tf.reduce_sum(mask)
+        return {self.name: Loss(tf.reduce_sum(xent * mask), tf.reduce_sum(mask))}
 
-    def predict(self, logits):
-        return tf.argmax(logits, axis=-1, output_type=tf.int32)
+    def predict(self, outputs):
+        return tf.argmax(outputs["logits"], axis=-1, output_type=tf.int32)
 
-    def serving_outputs(self, logits, lengths, classes):
+    def serving_outputs(self, outputs, lengths, classes):
         """Per token: its label, that label's probability and every label's probability.
 
         Returns:
@@ -139,11 +147,11 @@ class Tagging(Task):
             probability.
         """
         time = tf.maximum(tf.reduce_max(lengths), 0)
-        logits = logits[:, :time]
+        logits = outputs["logits"][:, :time]
         mask = tf.sequence_mask(lengths, time)
         probabilities = tf.nn.softmax(logits) * tf.cast(mask, logits.dtype)[:, :, None]
         return {
-            "labels": tf.where(mask, tf.gather(classes, self.predict(logits)), ""),
+            "labels": tf.where(mask, tf.gather(classes, self.predict({"logits": logits})), ""),
             "scores": tf.reduce_max(probabilities, axis=-1),
             "probabilities": probabilities,
             "classes": tf.broadcast_to(classes, tf.stack([tf.shape(lengths)[0],

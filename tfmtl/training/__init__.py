@@ -2,12 +2,12 @@
 
 import importlib
 
-__all__ = ["train_and_evaluate", "evaluate_workdir", "Experiment", "Evaluator"]
+__all__ = ["train_and_evaluate", "evaluate_workdir", "validate", "Evaluator"]
 
 _EXPORTS = {
     "train_and_evaluate": "trainer",
-    "evaluate_workdir": "evaluate",
-    "Experiment": "experiment",
+    "evaluate_workdir": "evaluation",
+    "validate": "validation",
     "Evaluator": "evaluation",
 }
 

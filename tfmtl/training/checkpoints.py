@@ -1,4 +1,4 @@
-"""Checkpoints that a killed run resumes from, the best model, and atomic files."""
+"""Checkpoints that a killed run resumes from, and the best model."""
 
 from __future__ import annotations
 
@@ -8,25 +8,7 @@ import tempfile
 
 import tensorflow as tf
 
-CHECKPOINT_DIR = "checkpoints"
-BEST_DIR = "best"
-
-
-def atomic_write_text(path: str, text: str) -> None:
-    """Writes `text` to `path` so that readers see the old file or the new one, never half."""
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+from tfmtl.experiment.weights import BEST_DIR, CHECKPOINT_DIR
 
 
 class RunState(tf.Module):
@@ -40,16 +22,6 @@ class RunState(tf.Module):
         self.best_step = tf.Variable(-1, dtype=tf.int64, trainable=False, name="best_step")
         self.bad_evals = tf.Variable(0, dtype=tf.int64, trainable=False, name="bad_evals")
         self.stopped = tf.Variable(False, trainable=False, name="stopped")
-
-
-def is_chief(strategy: tf.distribute.Strategy) -> bool:
-    resolver = getattr(strategy, "cluster_resolver", None)
-    if resolver is None or not resolver.cluster_spec().as_dict():
-        return True
-    task_type, task_id = resolver.task_type, resolver.task_id
-    return task_type is None or task_type == "chief" or (
-        task_type == "worker" and task_id == 0 and "chief" not in resolver.cluster_spec().jobs
-    )
 
 
 class Checkpoints:
@@ -68,11 +40,13 @@ class Checkpoints:
         optimizer: the optimizer (None for read-only use).
         state: the run state (None for read-only use).
         keep: resumable checkpoints to keep.
-        chief: whether this worker owns the workdir.
+        chief: whether this worker owns the workdir
+            (``strategy.extended.should_checkpoint``).
+        extra: more trackables saved in the resumable checkpoints (a weighting's state).
     """
 
     def __init__(self, workdir: str, model, optimizer=None, state: RunState | None = None,
-                 keep: int = 2, chief: bool = True):
+                 keep: int = 2, chief: bool = True, extra: dict | None = None):
         self.chief = chief
         root = workdir if chief else tempfile.mkdtemp(prefix="tfmtl-worker-")
         self._scratch = None if chief else root
@@ -85,6 +59,7 @@ class Checkpoints:
             kwargs["optimizer"] = optimizer
         if state is not None:
             kwargs["state"] = state
+        kwargs.update(extra or {})
         self.checkpoint = tf.train.Checkpoint(**kwargs)
         self.manager = tf.train.CheckpointManager(
             self.checkpoint, os.path.join(root, CHECKPOINT_DIR), max_to_keep=keep
@@ -112,20 +87,3 @@ class Checkpoints:
     def close(self) -> None:
         if self._scratch:
             shutil.rmtree(self._scratch, ignore_errors=True)
-
-
-def restore_model(workdir: str, model, which: str = "best") -> str:
-    """Loads the weights of `which` ("best" or "latest") checkpoint into `model`.
-
-    Returns:
-        The checkpoint path that was loaded.
-    """
-    folder = os.path.join(workdir, BEST_DIR if which == "best" else CHECKPOINT_DIR)
-    path = tf.train.latest_checkpoint(folder)
-    if path is None and which == "best":
-        folder = os.path.join(workdir, CHECKPOINT_DIR)
-        path = tf.train.latest_checkpoint(folder)
-    if path is None:
-        raise FileNotFoundError(f"{folder}: no checkpoint found; has this workdir been trained?")
-    tf.train.Checkpoint(model=model).restore(path).expect_partial().assert_existing_objects_matched()
-    return path

@@ -1,15 +1,18 @@
-"""Predicting and scoring every task on a split."""
+"""Predicting and scoring every task on a split, in training and of a trained workdir."""
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Sequence
 
 import numpy as np
 import tensorflow as tf
 
 from tfmtl.data.pipeline import make_dataset
+from tfmtl.experiment import Experiment, restore_model
+from tfmtl.files import atomic_write_text
 from tfmtl.models.multitask_model import MultiTaskModel
-from tfmtl.training.experiment import Experiment
 
 
 class Evaluator:
@@ -81,3 +84,31 @@ def format_metrics(results: dict[str, dict[str, float]], split: str) -> str:
         )
         lines.append(f"{split} {task}: {shown}")
     return "\n".join(lines)
+
+
+def evaluate_workdir(workdir: str, split: str = "test", checkpoint: str = "best",
+                     tasks: list[str] | None = None) -> dict[str, dict[str, float]]:
+    """Loads a trained run from `workdir` and scores its tasks on `split`.
+
+    Writes ``eval_{split}.json`` into the workdir.
+
+    Args:
+        workdir: a workdir written by tfmtl-train.
+        split: "train", "dev" or "test".
+        checkpoint: "best" or "latest".
+        tasks: task names to evaluate (default: all).
+    """
+    experiment = Experiment.restore(workdir)
+    if tasks:
+        unknown = sorted(set(tasks) - set(experiment.task_by_name))
+        if unknown:
+            raise ValueError(f"--tasks: unknown task(s) {', '.join(unknown)}; "
+                             f"known: {', '.join(experiment.task_by_name)}")
+    model = experiment.build_model()
+    path = restore_model(workdir, model.model, checkpoint)
+    results = Evaluator(experiment, model, experiment.config.training.eval_batch_size).evaluate(
+        split, tasks
+    )
+    report = {"checkpoint": path, "split": split, "metrics": results}
+    atomic_write_text(os.path.join(workdir, f"eval_{split}.json"), json.dumps(report, indent=2))
+    return results

@@ -5,32 +5,27 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Sequence
 
 import keras
 import ml_collections
-import numpy as np
 import tensorflow as tf
 from absl import logging
 
 from tfmtl import config as config_lib
 from tfmtl.config import ConfigError
 from tfmtl.data.pipeline import default_bucket_boundaries, make_dataset
-from tfmtl.models.multitask_model import MultiTaskModel, build_multitask_model
-from tfmtl.tasks.base import Task
-from tfmtl.training.checkpoints import (
-    Checkpoints,
-    RunState,
-    atomic_write_text,
-    is_chief,
-    restore_model,
-)
+from tfmtl.experiment import CONFIG_FILE, VOCAB_DIR, Experiment, restore_model
+from tfmtl.files import atomic_write_text
+from tfmtl.training.callbacks import Run, make_callbacks
+from tfmtl.training.callbacks.summaries import message
+from tfmtl.training.checkpoints import Checkpoints, RunState
 from tfmtl.training.distribute import make_strategy
 from tfmtl.training.evaluation import Evaluator, format_metrics
-from tfmtl.training.experiment import CONFIG_FILE, VOCAB_DIR, Experiment, task_batch
 from tfmtl.training.optimizers import build_optimizer
-from tfmtl.training.progress import Progress
 from tfmtl.training.samplers import make_sampler
+from tfmtl.training.steps import make_all_step, make_sampled_step
+from tfmtl.training.validation import check_training
+from tfmtl.training.weightings import make_weighting
 
 METRICS_FILE = "metrics.json"
 COMMAND_FILE = "command.txt"
@@ -88,56 +83,6 @@ def _write_run_files(config: ml_collections.ConfigDict, workdir: str, command: s
     atomic_write_text(path, f"{history}# {stamp}\n{command}\n")
 
 
-def make_train_step(strategy: tf.distribute.Strategy, tasks: Sequence[Task],
-                    model: keras.Model, optimizer: keras.optimizers.Optimizer,
-                    input_names: tuple[str, ...]):
-    """Builds the train step of a group of tasks trained on the same batches.
-
-    The step is a tf.function taking the group's iterator. Each task's loss
-    is its summed loss over the global batch divided by the global number of
-    items (tokens or sentences), times its weight; the group's loss is their
-    sum. Heads and layers the group does not reach get no update.
-
-    Args:
-        strategy: the distribution strategy.
-        tasks: the tasks of the group (one, unless trained jointly).
-        model: a model computing the group's logits (a dict keyed by task).
-        optimizer: the optimizer, built on all the model's variables.
-        input_names: the model's input features.
-
-    Returns:
-        ``train_step(iterator) -> (loss_sums, counts)``, one entry per task.
-    """
-    variables = model.trainable_variables
-
-    def replica_step(batch):
-        features = {name: batch[name] for name in input_names}
-        context = tf.distribute.get_replica_context()
-        sums, counts = [], []
-        with tf.GradientTape() as tape:
-            logits = model(features, training=True)
-            loss = 0.0
-            for task in tasks:
-                loss_sum, count = task.loss(task_batch(batch, task.name), logits[task.name])
-                total = context.all_reduce(tf.distribute.ReduceOp.SUM, count)
-                loss += task.config.loss_weight * loss_sum / tf.maximum(total, 1.0)
-                sums.append(loss_sum)
-                counts.append(count)
-        grads = tape.gradient(loss, variables)
-        optimizer.apply_gradients(
-            [(g, v) for g, v in zip(grads, variables, strict=True) if g is not None]
-        )
-        return tf.stack(sums), tf.stack(counts)
-
-    @tf.function
-    def train_step(iterator):
-        sums, counts = strategy.run(replica_step, args=(next(iterator),))
-        return (strategy.reduce(tf.distribute.ReduceOp.SUM, sums, axis=None),
-                strategy.reduce(tf.distribute.ReduceOp.SUM, counts, axis=None))
-
-    return train_step
-
-
 def _train_dataset(experiment: Experiment, group: tuple[str, ...], index: int,
                    skip: int) -> tf.data.Dataset:
     t = experiment.config.training
@@ -168,13 +113,6 @@ def _group_sampler(experiment: Experiment, groups: list[tuple[str, ...]], refere
     return make_sampler(t.sampler, entries, sizes, reference_group, experiment.config.seed)
 
 
-def build_model(experiment: Experiment) -> MultiTaskModel:
-    return build_multitask_model(
-        experiment.config.model, experiment.tasks, experiment.featurizer,
-        seed=experiment.config.seed,
-    )
-
-
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
                        command: str = "") -> dict:
     """Trains the multi-task model `config` describes and evaluates its best checkpoint.
@@ -183,147 +121,141 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
     killed run restarted with the same command continues where it stopped.
 
     Args:
-        config: a resolved config (see :func:`tfmtl.config.validate`).
+        config: a resolved config (see :func:`tfmtl.training.validate`).
         workdir: folder for checkpoints, vocabularies, logs and metrics.
         command: the command line, recorded in the workdir.
 
     Returns:
         The final metrics: ``{"dev": {task: scores}, "test": {...}, ...}``.
     """
+    check_training(config)
     workdir = os.path.abspath(workdir)
     os.makedirs(workdir, exist_ok=True)
     resuming = check_resume(config, workdir)
     strategy = make_strategy(config.distribute)
-    chief = is_chief(strategy)
+    chief = strategy.extended.should_checkpoint
     if chief:
         _write_run_files(config, workdir, command)
     keras.utils.set_random_seed(config.seed)
-
-    if resuming and os.path.isdir(os.path.join(workdir, VOCAB_DIR)):
-        experiment = Experiment.load_vocabularies(config, workdir)
-    else:
-        experiment = Experiment.create(config)
-        if chief:
-            experiment.save_vocabularies(workdir)
-    tasks = experiment.tasks
+    experiment = (Experiment.load_vocabularies(config, workdir)
+                  if resuming and os.path.isdir(os.path.join(workdir, VOCAB_DIR))
+                  else Experiment.create(config))
+    if chief and not resuming:
+        experiment.save_vocabularies(workdir)
+    _log_tasks(experiment)
     t = config.training
-    for task in tasks:
-        n = len(experiment.sentences(task.name, "train"))
-        logging.info("task %s (%s): %d training sentences, %d labels, layer %d", task.name,
-                     task.config.type, n, len(task.labels), task.layer(config.model.encoder.layers))
-
     with strategy.scope():
-        model = build_model(experiment)
+        model = experiment.build_model()
         optimizer = build_optimizer(t.optimizer, t.steps)
         optimizer.build(model.model.trainable_variables)
         state = RunState()
+        weighting = make_weighting(t.weighting, experiment.tasks) if t.step == "all" else None
+        if weighting is not None:
+            weighting.build()
     checkpoints = Checkpoints(workdir, model.model, optimizer, state, keep=t.keep_checkpoints,
-                              chief=chief)
+                              chief=chief, extra={"weighting": weighting} if weighting else None)
     if checkpoints.restore_latest():
         logging.info("resumed from step %d", int(state.step.numpy()))
     start = int(state.step.numpy())
+    callbacks = make_callbacks(config)
+    step_fn, tasks_at = _make_steps(experiment, strategy, model, optimizer, weighting,
+                                    callbacks, start)
+    evaluator = Evaluator(experiment, model, t.eval_batch_size)
+    writer = (tf.summary.create_file_writer(os.path.join(workdir, TENSORBOARD_DIR)) if chief
+              else tf.summary.create_noop_writer())
+    run = Run(config, workdir, experiment, model, optimizer, state, checkpoints, writer, chief,
+              start, start, stop=bool(state.stopped.numpy()), weighting=weighting)
+    for callback in callbacks:
+        callback.on_train_begin(run)
+    while run.step < t.steps and not run.stop:
+        logs = step_fn(run.step)
+        run.step += 1
+        logs["tasks"] = tasks_at(run.step - 1)
+        for callback in callbacks:
+            callback.on_step_end(run, logs)
+        if run.step % t.eval_every == 0 or run.step == t.steps:
+            results = evaluator.evaluate("dev")
+            for callback in callbacks:
+                callback.on_eval_end(run, results)
+        if run.step % t.checkpoint_every == 0 or run.step == t.steps or run.stop:
+            state.step.assign(run.step)
+            checkpoints.save(run.step)
+    for callback in callbacks:
+        callback.on_train_end(run)
+    return _final_evaluation(run, evaluator)
 
-    reference = config_lib.reference_task(config)
+
+def _log_tasks(experiment: Experiment) -> None:
+    for task in experiment.tasks:
+        n = len(experiment.sentences(task.name, "train"))
+        layers = experiment.config.model.encoders[task.config.encoder].layers
+        logging.info("task %s (%s): %d training sentences, %d labels, encoder %s layer %d",
+                     task.name, task.config.type, n, len(task.labels), task.config.encoder,
+                     task.layer(layers))
+
+
+def _make_steps(experiment, strategy, model, optimizer, weighting, callbacks, start):
+    """The step function ``step(i) -> logs`` of the config's step kind, and
+    ``tasks_at(i)``: the tasks step i trains."""
+    t = experiment.config.training
+    input_names = experiment.featurizer.input_names()
+    if t.step == "all":
+        groups = experiment.groups(True)
+        iterators = [iter(strategy.experimental_distribute_dataset(
+            _train_dataset(experiment, tuple(task.name for task in group), index, start)))
+            for index, group in enumerate(groups)]
+        train_step = make_all_step(strategy, groups, model, optimizer, input_names, weighting,
+                                   callbacks)
+        names = [task.name for task in experiment.tasks]
+
+        def all_step(step):
+            stats, in_step = train_step(iterators)
+            return {"losses": _numpy(stats), "in_step": {
+                k: {n: float(v) for n, v in values.items()} for k, values in in_step.items()}}
+
+        return all_step, lambda step: names
+    reference = config_lib.reference_task(experiment.config)
     groups = [tuple(task.name for task in group) for group in experiment.groups(t.joint)]
     sampler = _group_sampler(experiment, groups, reference)
     logging.info("sampling probabilities: %s",
                  ", ".join(f"{n} {p:.3f}" for n, p in zip(sampler.names, sampler.p, strict=True)))
     consumed = sampler.counts(start)
-    input_names = experiment.featurizer.input_names()
     iterators, steps = [], []
     for index, group in enumerate(groups):
         dataset = _train_dataset(experiment, group, index, int(consumed[index]))
         iterators.append(iter(strategy.experimental_distribute_dataset(dataset)))
-        steps.append(make_train_step(
+        steps.append(make_sampled_step(
             strategy, [experiment.task_by_name[name] for name in group],
             model.submodel(group), optimizer, input_names,
         ))
 
-    evaluator = Evaluator(experiment, model, t.eval_batch_size)
-    writer = tf.summary.create_file_writer(os.path.join(workdir, TENSORBOARD_DIR)) if chief \
-        else tf.summary.create_noop_writer()
-    progress = Progress(t.steps, start)
-    reference_task = experiment.task_by_name[reference]
-    names = [task.name for task in tasks]
-    members = [[names.index(name) for name in group] for group in groups]
-    window_loss = np.zeros(len(tasks))
-    window_count = np.zeros(len(tasks))
-    window_steps = np.zeros(len(tasks))
-    window_length = 0
-    step = start
-    stopped = bool(state.stopped.numpy())
-
-    def evaluate_dev() -> None:
-        nonlocal stopped
-        results = evaluator.evaluate("dev")
-        progress.message(f"step {step} " + format_metrics(results, "dev").replace(
-            "\n", f"\nstep {step} "))
-        with writer.as_default(step=step):
-            for name, scores in results.items():
-                for metric, value in scores.items():
-                    tf.summary.scalar(f"{name}/dev_{metric}", value)
-        value = results.get(reference, {}).get(reference_task.main_metric)
-        if value is None:  # No reference dev set: the latest model is the best we know.
-            state.best_step.assign(step)
-            checkpoints.save_best(step)
-        elif value > state.best_value.numpy():
-            state.best_value.assign(value)
-            state.best_step.assign(step)
-            state.bad_evals.assign(0)
-            checkpoints.save_best(step)
-        else:
-            state.bad_evals.assign_add(1)
-            if t.patience and state.bad_evals.numpy() >= t.patience:
-                stopped = True
-                state.stopped.assign(True)
-                progress.message(
-                    f"early stop at step {step}: no {reference} dev {reference_task.main_metric} "
-                    f"gain in {t.patience} evaluations (best {state.best_value.numpy():.2f} at "
-                    f"step {state.best_step.numpy()})"
-                )
-
-    while step < t.steps and not stopped:
+    def sampled_step(step):
         index = sampler.task_at(step)
-        sums, counts = steps[index](iterators[index])
-        window_loss[members[index]] += sums.numpy()
-        window_count[members[index]] += counts.numpy()
-        window_steps[members[index]] += 1
-        window_length += 1
-        step += 1
-        if step % t.log_every == 0 or step == t.steps:
-            means = {n: window_loss[i] / window_count[i] for i, n in enumerate(names)
-                     if window_count[i]}
-            progress.update(step, means)
-            with writer.as_default(step=step):
-                for i, n in enumerate(names):
-                    if window_count[i]:
-                        tf.summary.scalar(f"{n}/loss", means[n])
-                    tf.summary.scalar(f"{n}/sampling_rate", window_steps[i] / window_length)
-                tf.summary.scalar("learning_rate",
-                                  float(optimizer.learning_rate.numpy()))
-            window_loss[:] = window_count[:] = window_steps[:] = 0
-            window_length = 0
-        if step % t.eval_every == 0 or step == t.steps:
-            evaluate_dev()
-        if step % t.checkpoint_every == 0 or step == t.steps or stopped:
-            state.step.assign(step)
-            checkpoints.save(step)
-    writer.flush()
+        return {"losses": _numpy(steps[index](iterators[index]))}
 
-    restore_model(workdir, model.model, "best")
+    return sampled_step, lambda step: list(groups[sampler.task_at(step)])
+
+
+def _numpy(stats) -> dict:
+    return {name: (float(total), float(count)) for name, (total, count) in stats.items()}
+
+
+def _final_evaluation(run: Run, evaluator: Evaluator) -> dict:
+    restore_model(run.workdir, run.model.model, "best")
     final = {
-        "reference_task": reference,
-        "best_step": int(state.best_step.numpy()),
-        "steps": step,
-        "stopped_early": stopped,
+        "reference_task": config_lib.reference_task(run.config),
+        "best_step": int(run.state.best_step.numpy()),
+        "steps": run.step,
+        "stopped_early": run.stop,
         "dev": evaluator.evaluate("dev"),
         "test": evaluator.evaluate("test"),
     }
-    if chief:
-        atomic_write_text(os.path.join(workdir, METRICS_FILE), json.dumps(final, indent=2) + "\n")
-    checkpoints.close()
-    progress.message(f"best checkpoint: step {final['best_step']}")
+    if run.chief:
+        atomic_write_text(os.path.join(run.workdir, METRICS_FILE),
+                          json.dumps(final, indent=2) + "\n")
+    run.checkpoints.close()
+    message(f"best checkpoint: step {final['best_step']}")
     for split in ("dev", "test"):
         if final[split]:
-            progress.message(format_metrics(final[split], split))
+            message(format_metrics(final[split], split))
     return final

@@ -1,17 +1,86 @@
-"""Parameter sharing schemes: how tasks share the encoder.
+"""Parameter sharing schemes: how the tasks reading an encoder share it.
 
-A scheme is called on the shared embedded inputs, builds every task's head
-(``task.build_head(features, mask)``) on the features the task reads, and
-returns each task's logits. Add one by writing a module in this package:
+A scheme is built per encoder (``config.model.encoders.<name>``, whose
+``sharing`` key, or else ``config.model.sharing``, names it) and called on
+that encoder's embedded inputs with the tasks that read it. It returns a
+:class:`Shared`: each task's encoder features, each task's head outputs
+(the scheme builds the heads through ``heads``, so that a scheme may feed a
+head's output to the layers above it, as label embeddings do), and the
+scheme's own named losses (regularizers), which the trainer adds to every
+step's loss and logs by name. Add one by writing a module in this package:
 
     @SHARING.register("mine")
-    class MySharing:
-        def __init__(self, model_config): ...
-        def __call__(self, embedded, mask, tasks) -> dict[str, KerasTensor]: ...
+    class Mine(SharingScheme):
+        def __call__(self, embedded, mask, tasks, heads) -> Shared: ...
+
+A scheme owns its config keys: :meth:`SharingScheme.check_config` sees the
+encoder's entry and the whole config.
 """
 
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+
+import ml_collections
+
+from tfmtl.layers.encoder_features import EncoderFeatures
+from tfmtl.layers.lstm_stack import LSTMStack
 from tfmtl.registry import Registry
 
 SHARING = Registry("sharing scheme", "tfmtl.models.sharing")
 
-__all__ = ["SHARING"]
+#: ``heads(task, features) -> outputs``: builds a task's head on the features it reads.
+HeadBuilder = Callable[[object, EncoderFeatures], dict]
+
+
+@dataclasses.dataclass
+class Shared:
+    """What a sharing scheme returns.
+
+    Attributes:
+        features: per task name, the encoder features its head read.
+        outputs: per task name, its head's outputs (a dict of Keras tensors).
+        losses: the scheme's named regularization losses (scalar Keras tensors, already
+            weighted), added to the loss of every step.
+    """
+
+    features: dict[str, EncoderFeatures]
+    outputs: dict[str, dict]
+    losses: dict = dataclasses.field(default_factory=dict)
+
+
+class SharingScheme:
+    """The base of sharing schemes.
+
+    Args:
+        name: the encoder's name (the prefix of the layers the scheme builds).
+        encoder_config: the encoder's entry (``config.model.encoders.<name>``).
+        seed: the run's seed.
+    """
+
+    def __init__(self, name: str, encoder_config: ml_collections.ConfigDict, seed: int = 0):
+        self.name = name
+        self.config = encoder_config
+        self.seed = seed
+
+    @classmethod
+    def check_config(cls, encoder_config: ml_collections.ConfigDict, key: str,
+                     config: ml_collections.ConfigDict) -> None:
+        """Checks the scheme's keys; raises ConfigError naming the key. Default: nothing."""
+
+    def make_stack(self, name: str | None = None, **overrides) -> LSTMStack:
+        """An LSTM stack as the encoder's config describes (fields overridable)."""
+        e = self.config
+        values = dict(layers=e.layers, units=e.units, bidirectional=e.bidirectional,
+                      dropout=e.dropout, lstm=e.lstm)
+        values.update(overrides)
+        layers = values.pop("layers")
+        units = values.pop("units")
+        return LSTMStack(layers, units, name=name or self.name, **values)
+
+    def __call__(self, embedded, mask, tasks: Sequence, heads: HeadBuilder) -> Shared:
+        raise NotImplementedError
+
+
+__all__ = ["SHARING", "HeadBuilder", "Shared", "SharingScheme"]

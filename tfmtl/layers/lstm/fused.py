@@ -2,13 +2,14 @@
 
 import keras
 
-from tfmtl.models.lstm import LSTMS
+from tfmtl.layers.lstm import LSTMS
 from tfmtl.ops.fused_lstm import FusedLSTM
 
 
 @LSTMS.register("fused")
 def make_fused_lstm(units: int, *, return_sequences: bool = True, go_backwards: bool = False,
-                    name: str | None = None) -> keras.layers.Layer:
+                    return_state: bool = False, name: str | None = None) -> keras.layers.Layer:
     return FusedLSTM(
-        units, return_sequences=return_sequences, go_backwards=go_backwards, name=name
+        units, return_sequences=return_sequences, go_backwards=go_backwards,
+        return_state=return_state, name=name
     )

@@ -12,7 +12,7 @@ changes a checkpoint. Add one by writing a module in this package:
 
 from tfmtl.registry import Registry
 
-LSTMS = Registry("LSTM implementation", "tfmtl.models.lstm")
+LSTMS = Registry("LSTM implementation", "tfmtl.layers.lstm")
 
 
 def make_lstm(implementation: str, units: int, **kwargs):
@@ -21,7 +21,7 @@ def make_lstm(implementation: str, units: int, **kwargs):
     Args:
         implementation: registered name, e.g. "keras" or "fused".
         units: hidden size.
-        **kwargs: `return_sequences`, `go_backwards`, `name`, forwarded to the
+        **kwargs: `return_sequences`, `go_backwards`, `return_state`, `name`, forwarded to the
             implementation's factory.
     """
     return LSTMS.get(implementation)(units, **kwargs)

@@ -7,10 +7,13 @@ import os
 
 import ml_collections
 import numpy as np
+from absl import logging
 
-from tfmtl import config as config_lib
 from tfmtl.data import DataError, Sentence, Vocabulary
-from tfmtl.models.featurizer import Featurizer
+from tfmtl.data.featurizer import Featurizer
+from tfmtl.data.word_vectors import embedding_matrix
+from tfmtl.experiment.validation import from_json
+from tfmtl.models.multitask_model import MultiTaskModel, build_multitask_model
 from tfmtl.tasks import TASKS
 from tfmtl.tasks.base import Task
 from tfmtl.tasks.data_source import train_source
@@ -60,10 +63,10 @@ class Experiment:
                 if key not in seen:
                     seen.add(key)
                     unique.append(sentence)
-        d = config.data
+        e = language_config(config)
         experiment.featurizer = Featurizer.build(
-            unique, lowercase=d.lowercase, min_count=d.min_count, max_vocab=d.max_vocab,
-            max_chars=d.max_chars, use_chars=config.model.char.type != "none",
+            unique, lowercase=e.lowercase, min_count=e.min_count, max_vocab=e.max_vocab,
+            max_chars=e.max_chars, use_chars=e.char.type != "none",
         )
         return experiment
 
@@ -74,7 +77,7 @@ class Experiment:
         if not os.path.isfile(path):
             raise FileNotFoundError(f"{path}: no such file; is {workdir} a tfmtl workdir?")
         with open(path, encoding="utf-8") as f:
-            config = config_lib.from_json(f.read(), source=path)
+            config = from_json(f.read(), source=path)
         return cls.load_vocabularies(config, workdir)
 
     @classmethod
@@ -83,11 +86,30 @@ class Experiment:
         tasks = cls.make_tasks(config)
         for task in tasks:
             task.labels = Vocabulary.load(os.path.join(vocab_dir, LABELS_DIR, f"{task.name}.txt"))
+        e = language_config(config)
         featurizer = Featurizer.load(
-            vocab_dir, lowercase=config.data.lowercase, max_chars=config.data.max_chars,
-            use_chars=config.model.char.type != "none",
+            vocab_dir, lowercase=e.lowercase, max_chars=e.max_chars,
+            use_chars=e.char.type != "none",
         )
         return cls(config, tasks, featurizer)
+
+    def build_model(self) -> MultiTaskModel:
+        """The multi-task model of this experiment's config, tasks and vocabularies.
+
+        With ``vectors`` set, the word embedding starts from the vector file (read
+        again here, not stored in the workdir: the checkpoint holds the weights).
+        """
+        e = language_config(self.config)
+        word_vectors = None
+        if e.vectors:
+            word_vectors, found = embedding_matrix(
+                e.vectors, self.featurizer.words, e.word_dim, missing=e.missing,
+                seed=self.config.seed,
+            )
+            logging.info("word vectors: %d of %d vocabulary words found in %s", found,
+                         len(self.featurizer.words), e.vectors)
+        return build_multitask_model(self.config.model, self.tasks, self.featurizer,
+                                     seed=self.config.seed, word_vectors=word_vectors)
 
     def save_vocabularies(self, workdir: str) -> None:
         vocab_dir = os.path.join(workdir, VOCAB_DIR)
@@ -142,6 +164,17 @@ class Experiment:
             example.update(task.encode_target(sentence))
             examples.append(example)
         return examples
+
+
+def language(config: ml_collections.ConfigDict) -> str:
+    """The language the tasks' encoders read (validation allows one today)."""
+    encoders = {task.encoder for task in config.tasks.values()}
+    return next(iter(config.model.encoders[name].language for name in sorted(encoders)))
+
+
+def language_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+    """The ``config.model.embeddings`` entry of the tasks' language."""
+    return config.model.embeddings[language(config)]
 
 
 def task_batch(batch: dict, task_name: str) -> dict:

@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from tfmtl.models.lstm import make_lstm
+from tfmtl.layers.lstm import make_lstm
 
 
 @keras.saving.register_keras_serializable(package="tfmtl")
@@ -17,7 +17,7 @@ class CharBiLSTM(keras.layers.Layer):
         vocab_size: character vocabulary size (id 0 is padding).
         dim: character embedding size.
         units: LSTM units per direction.
-        lstm: LSTM implementation name (see tfmtl.models.lstm).
+        lstm: LSTM implementation name (see tfmtl.layers.lstm).
 
     Reference:
         Plank, Søgaard and Goldberg, "Multilingual part-of-speech tagging with

@@ -1,0 +1,77 @@
+"""A new sharing scheme, written outside tfmtl through the public API: a shared encoder
+plus a private one per task, with an orthogonality regularizer between them."""
+
+import keras
+from keras import ops
+
+from tests.cli_helpers import logged_scalars
+from tests.seams.common import tiny
+from tfmtl.layers.encoder_features import EncoderFeatures
+from tfmtl.models.sharing import SHARING, Shared, SharingScheme
+from tfmtl.training import validate
+from tfmtl.training.trainer import train_and_evaluate
+
+
+class Orthogonality(keras.layers.Layer):
+    """weight * mean over the batch of ||S^T P||_F^2 between shared and private features."""
+
+    def __init__(self, weight, **kwargs):
+        super().__init__(**kwargs)
+        self.weight = weight
+
+    def call(self, shared, private, mask):
+        m = ops.expand_dims(ops.cast(mask, shared.dtype), -1)
+        product = ops.matmul(ops.transpose(shared * m, (0, 2, 1)), private * m)
+        return self.weight * ops.mean(ops.sum(ops.square(product), axis=(1, 2)))
+
+    def compute_output_shape(self, *shapes):
+        return ()
+
+
+@SHARING.register("shared_private_seam_test")
+class SharedPrivate(SharingScheme):
+    def __init__(self, name, encoder_config, seed=0):
+        super().__init__(name, encoder_config, seed)
+        self.shared = self.make_stack()
+
+    def __call__(self, embedded, mask, tasks, heads):
+        shared = self.shared(embedded, mask)
+        features, outputs, penalties = {}, {}, []
+        for task in tasks:
+            private = self.make_stack(name=f"{self.name}_{task.name}_private")(embedded, mask)
+            joined = [keras.layers.Concatenate(name=f"{self.name}_{task.name}_{i}")([s, p])
+                      for i, (s, p) in enumerate(zip(shared.outputs, private.outputs,
+                                                     strict=True), start=1)]
+            features[task.name] = EncoderFeatures(joined, mask, 2 * shared.units,
+                                                  shared.bidirectional, name=self.name)
+            outputs[task.name] = heads(task, features[task.name])
+            penalties.append(Orthogonality(0.01, name=f"{self.name}_{task.name}_orth")(
+                shared.output(-1), private.output(-1), mask))
+        return Shared(features, outputs, {"orthogonality": ops.sum(ops.stack(penalties))})
+
+
+def test_a_scheme_with_private_encoders_and_a_regularizer(tmp_path):
+    config = tiny(steps=20, eval_every=20, log_every=5, checkpoint_every=20)
+    config.model.sharing = "shared_private_seam_test"
+    config.model.encoders.shared.layers = 1
+    for task in config.tasks.values():
+        task.layer = -1
+    resolved = validate(config)
+    workdir = tmp_path / "run"
+    final = train_and_evaluate(resolved, str(workdir))
+    assert set(final["test"]) == {"chunk", "pos", "label"}
+
+    scalars = logged_scalars(workdir)
+    assert "shared/orthogonality/loss" in scalars
+    penalty = list(scalars["shared/orthogonality/loss"].values())
+    assert all(value > 0 for value in penalty)
+
+    from tfmtl.experiment import Experiment
+
+    model = Experiment.load_vocabularies(resolved, str(workdir)).build_model()
+    for name in ("chunk", "pos", "label"):
+        own = {v.path for v in model.task_variables[name]}
+        assert any(f"shared_{name}_private" in p for p in own), name
+    shared = {v.path for v in model.shared_variables}
+    assert any(p.startswith("shared_1") for p in shared)
+    assert not any("_private" in p for p in shared)

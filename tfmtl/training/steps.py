@@ -1,0 +1,204 @@
+"""The two step kinds: ``sampled`` (one task group per step) and ``all`` (every group).
+
+Both compute each task's named losses from the model's outputs on its batch
+(:meth:`tfmtl.tasks.base.Task.losses`): a named loss is ``weight * total /
+count`` with the count summed over replicas, so it is the global mean over
+the step's batch whatever the number of replicas. A task's loss is the sum of
+its named losses. The sharing schemes' losses and ``model.losses`` are added
+once per step. A step returns, per named loss, its summed total and count (over
+replicas) for logging.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import keras
+import tensorflow as tf
+
+from tfmtl.experiment import task_batch
+from tfmtl.models.multitask_model import LOSSES, MultiTaskModel
+from tfmtl.training.callbacks import Callback, StepContext
+
+SUM = tf.distribute.ReduceOp.SUM
+
+
+def task_losses(tasks: Sequence, batch: Mapping, outputs: Mapping, stats: dict) -> dict:
+    """Each task's loss on `batch` (a dict by task name); fills `stats` per named loss."""
+    context = tf.distribute.get_replica_context()
+    losses = {}
+    for task in tasks:
+        total_loss = None
+        for name, loss in task.losses(task_batch(batch, task.name), outputs[task.name]).items():
+            count = context.all_reduce(SUM, loss.count)
+            value = loss.total / tf.maximum(count, 1.0)
+            if loss.weight != 1.0:
+                value = loss.weight * value
+            total_loss = value if total_loss is None else total_loss + value
+            stats[name] = (loss.total, loss.count)
+        losses[task.name] = total_loss
+    return losses
+
+
+def extra_losses(outputs: Mapping, model: keras.Model, stats: dict):
+    """The sharing schemes' named losses and the layers' ``model.losses``, summed (or None)."""
+    total = None
+    for name, value in outputs.get(LOSSES, {}).items():
+        total = value if total is None else total + value
+        stats[name] = (value, tf.constant(1.0))
+    if model.losses:
+        regularization = tf.add_n(model.losses)
+        total = regularization if total is None else total + regularization
+        stats["regularization"] = (regularization, tf.constant(1.0))
+    return total
+
+
+def _apply(optimizer, grads, variables) -> None:
+    optimizer.apply_gradients(
+        [(g, v) for g, v in zip(grads, variables, strict=True) if g is not None]
+    )
+
+
+def _reduce(strategy, stats):
+    return {name: (strategy.reduce(SUM, total, axis=None), strategy.reduce(SUM, count, axis=None))
+            for name, (total, count) in stats.items()}
+
+
+def make_sampled_step(strategy: tf.distribute.Strategy, tasks: Sequence, model: keras.Model,
+                      optimizer: keras.optimizers.Optimizer, input_names: tuple[str, ...]):
+    """The train step of one group of tasks trained on the same batches.
+
+    The group's loss is the sum of its tasks' losses, each times its
+    ``loss_weight``. Heads and layers the group does not reach get no update.
+
+    Args:
+        strategy: the distribution strategy.
+        tasks: the tasks of the group (one, unless trained jointly).
+        model: a model computing the group's outputs (see ``MultiTaskModel.submodel``).
+        optimizer: the optimizer, built on all the model's variables.
+        input_names: the model's input features.
+
+    Returns:
+        ``train_step(iterator) -> {loss name: (total, count)}``.
+    """
+    variables = model.trainable_variables
+
+    def replica_step(batch):
+        features = {name: batch[name] for name in input_names}
+        stats = {}
+        with tf.GradientTape() as tape:
+            outputs = model(features, training=True)
+            losses = task_losses(tasks, batch, outputs, stats)
+            loss = 0.0
+            for task in tasks:
+                loss += task.config.loss_weight * losses[task.name]
+            extra = extra_losses(outputs, model, stats)
+            if extra is not None:
+                loss += extra
+        _apply(optimizer, tape.gradient(loss, variables), variables)
+        return stats
+
+    @tf.function
+    def train_step(iterator):
+        return _reduce(strategy, strategy.run(replica_step, args=(next(iterator),)))
+
+    return train_step
+
+
+def make_all_step(strategy: tf.distribute.Strategy, groups: Sequence[tuple], multitask:
+                  MultiTaskModel, optimizer: keras.optimizers.Optimizer,
+                  input_names: tuple[str, ...], weighting, callbacks: Sequence = ()):
+    """The train step that takes one batch of every group and weighs the tasks' losses.
+
+    A loss weighting combines the tasks' losses into one; a gradient weighting
+    (``needs_gradients``) gets each task's gradient on the shared variables,
+    all-reduced over replicas, and returns their combination, while each
+    task's own variables follow its own loss. Callbacks' ``in_step`` hooks run
+    in the step, in replica context.
+
+    Args:
+        strategy: the distribution strategy.
+        groups: the groups, each a tuple of tasks reading the same batches.
+        multitask: the model (its ``model`` computes every output).
+        optimizer: the optimizer.
+        input_names: the model's input features.
+        weighting: the :class:`tfmtl.training.weightings.Weighting`.
+        callbacks: callbacks whose ``in_step`` runs in the step.
+
+    Returns:
+        ``train_step(iterators) -> ({loss name: (total, count)}, {callback: {name: value}})``.
+    """
+    model = multitask.model
+    variables = model.trainable_variables
+    shared_ids = {id(v) for v in multitask.shared_variables}
+    hooks = [c for c in callbacks if type(c).in_step is not Callback.in_step]
+
+    def replica_step(*batches):
+        stats, losses, outputs = {}, {}, {}
+        with tf.GradientTape(persistent=bool(hooks) or weighting.needs_gradients) as tape:
+            for group, batch in zip(groups, batches, strict=True):
+                key = tuple(task.name for task in group)
+                features = {name: batch[name] for name in input_names}
+                outputs[key] = model(features, training=True)
+                losses.update(task_losses(group, batch, outputs[key], stats))
+            extra = extra_losses(next(iter(outputs.values())), model, stats)
+            if not weighting.needs_gradients:
+                loss = weighting.combine(losses)
+                if extra is not None:
+                    loss += extra
+        if weighting.needs_gradients:
+            grads = _gradient_combination(tape, losses, extra, variables, shared_ids, weighting)
+        else:
+            grads = tape.gradient(loss, variables)
+        in_step = {}
+        context = StepContext(multitask, dict(zip([tuple(t.name for t in g) for g in groups],
+                                                  batches, strict=True)),
+                              losses, outputs, tape, optimizer)
+        for callback in hooks:
+            result = callback.in_step(context)
+            if result:
+                in_step[type(callback).__name__] = result
+        _apply(optimizer, grads, variables)
+        return stats, in_step
+
+    @tf.function
+    def train_step(iterators):
+        batches = [next(iterator) for iterator in iterators]
+        stats, in_step = strategy.run(replica_step, args=tuple(batches))
+        reduced = {name: {k: strategy.reduce(SUM, v, axis=None) for k, v in values.items()}
+                   for name, values in in_step.items()}
+        return _reduce(strategy, stats), reduced
+
+    return train_step
+
+
+def _gradient_combination(tape, losses, extra, variables, shared_ids, weighting):
+    """Per-task gradients on the shared variables, all-reduced and combined by `weighting`;
+    the other variables follow the sum of the losses."""
+    context = tf.distribute.get_replica_context()
+    replicas = tf.cast(context.num_replicas_in_sync, tf.float32)
+    shared = [v for v in variables if id(v) in shared_ids]
+    own = [v for v in variables if id(v) not in shared_ids]
+    per_task = {}
+    for name, value in losses.items():
+        grads = tape.gradient(value, shared)
+        # The optimizer sums the replicas' gradients again: reduce here, divide back there.
+        per_task[name] = [None if g is None else context.all_reduce(SUM, g) for g in grads]
+    combined = weighting.combine_gradients(losses, per_task)
+    total = tf.add_n(list(losses.values())) + (extra if extra is not None else 0.0)
+    own_grads = iter(tape.gradient(total, own))
+    if extra is not None:
+        extra_grads = iter(tape.gradient(extra, shared))
+    combined = iter(combined)
+    grads = []
+    for v in variables:
+        if id(v) in shared_ids:
+            g = next(combined)
+            g = None if g is None else g / replicas
+            if extra is not None:
+                e = next(extra_grads)
+                g = e if g is None else (g if e is None else g + e)
+            grads.append(g)
+        else:
+            grads.append(next(own_grads))
+    return grads

@@ -1,0 +1,107 @@
+"""Checking a config for training: the experiment's checks plus the training plug-ins'."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import ml_collections
+
+from tfmtl.config import ConfigError, base_config, check_unknown_name, choice, merge, positive
+from tfmtl.experiment import validate as validate_experiment
+from tfmtl.training.callbacks import CALLBACKS
+from tfmtl.training.samplers import SAMPLERS
+from tfmtl.training.weightings import WEIGHTINGS
+
+ConfigDict = ml_collections.ConfigDict
+
+
+def validate(config: ml_collections.ConfigDict | Mapping, *,
+             check_files: bool = True) -> ml_collections.ConfigDict:
+    """Validates `config` as :func:`tfmtl.experiment.validate` does, then its training keys.
+
+    The weighting's and the callbacks' sections are completed with their
+    plug-ins' defaults and checked against their schemas.
+
+    Raises:
+        ConfigError: naming the first offending key.
+    """
+    user = ConfigDict(config.to_dict() if isinstance(config, ConfigDict) else dict(config))
+    training = user.training if "training" in user else ConfigDict()
+    if "weighting" in training:
+        training.weighting = _weighting_section(training.weighting)
+    if "callbacks" in training:
+        training.callbacks = _callback_sections(training.callbacks)
+    resolved = validate_experiment(user, check_files=check_files)
+    check_training(resolved)
+    return resolved
+
+
+def _weighting_section(section) -> ConfigDict:
+    key = "config.training.weighting"
+    name = section["type"] if "type" in section else "equal"
+    check_unknown_name(WEIGHTINGS, name, f"{key}.type")
+    schema = WEIGHTINGS.get(name).default_config()
+    schema.type = name
+    return merge(schema, section, key)
+
+
+def _callback_sections(sections) -> ConfigDict:
+    resolved = ConfigDict()
+    for name in sections.keys():
+        key = f"config.training.callbacks.{name}"
+        check_unknown_name(CALLBACKS, name, key)
+        if CALLBACKS.get(name).built_in:
+            raise ConfigError(key, f"{name!r} is built in (always on); its keys are in "
+                              "config.training")
+        resolved[name] = merge(CALLBACKS.get(name).default_config(), sections[name], key)
+    return resolved
+
+
+def check_training(c: ml_collections.ConfigDict) -> None:
+    """Checks the ``training`` and ``distribute`` sections of a resolved config."""
+    t = c.training
+    for key in ("steps", "batch_size", "eval_batch_size", "eval_every", "checkpoint_every",
+                "keep_checkpoints", "log_every"):
+        positive(t[key], f"config.training.{key}")
+    positive(t.buckets, "config.training.buckets", allow_zero=True)
+    positive(t.patience, "config.training.patience", allow_zero=True)
+    choice(t.step, ("sampled", "all"), "config.training.step")
+    if t.step == "all":
+        _unchanged(t.sampler, base_config().training.sampler, "config.training.sampler",
+                   "the sampler draws the task of a 'sampled' step; step 'all' trains every "
+                   "task at every step")
+        if t.joint:
+            raise ConfigError("config.training.joint", "step 'all' always trains tasks that "
+                              "read the same sentences together; leave joint False")
+    else:
+        _unchanged(t.weighting, base_config().training.weighting, "config.training.weighting",
+                   "a weighting combines the tasks' losses of an 'all' step; set "
+                   "config.training.step='all'")
+    check_unknown_name(WEIGHTINGS, t.weighting.type, "config.training.weighting.type")
+    WEIGHTINGS.get(t.weighting.type).check_config(t.weighting, "config.training.weighting")
+    for name, section in t.callbacks.items():
+        key = f"config.training.callbacks.{name}"
+        check_unknown_name(CALLBACKS, name, key)
+        CALLBACKS.get(name).check_config(section, key, c)
+    check_unknown_name(SAMPLERS, t.sampler.type, "config.training.sampler.type")
+    positive(t.sampler.temperature, "config.training.sampler.temperature")
+    positive(t.sampler.cap, "config.training.sampler.cap", allow_zero=True)
+    o = t.optimizer
+    choice(o.type, ("adam", "sgd"), "config.training.optimizer.type")
+    choice(o.schedule, ("constant", "exponential", "cosine", "linear"),
+           "config.training.optimizer.schedule")
+    positive(o.learning_rate, "config.training.optimizer.learning_rate")
+    positive(o.decay_rate, "config.training.optimizer.decay_rate")
+    positive(o.decay_steps, "config.training.optimizer.decay_steps")
+    for key in ("momentum", "warmup_steps", "clip_norm"):
+        positive(o[key], f"config.training.optimizer.{key}", allow_zero=True)
+    choice(c.distribute.strategy, ("default", "mirrored", "multi_worker"),
+           "config.distribute.strategy")
+    positive(c.distribute.cpu_devices, "config.distribute.cpu_devices", allow_zero=True)
+
+
+def _unchanged(section, default, key: str, why: str) -> None:
+    """Raises naming the first key of `section` set away from its default."""
+    for name in sorted(set(section.keys()) | set(default.keys())):
+        if name not in default or section.get(name) != default[name]:
+            raise ConfigError(f"{key}.{name}", f"set, but {why}")

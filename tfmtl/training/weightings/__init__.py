@@ -1,0 +1,78 @@
+"""Loss weightings: how the ``all`` step combines the tasks' losses (or gradients).
+
+A weighting sees, at every ``all`` step, each task's loss (its named losses
+summed, each the global mean over the step's batch) and returns the loss to
+minimise; one that declares ``needs_gradients`` instead combines the tasks'
+gradients on the shared variables (all-reduced over replicas first). Its
+state is a set of ``tf.Variable``s it creates in :meth:`build`, saved with
+every checkpoint. Add one by writing a module in this package:
+
+    @WEIGHTINGS.register("mine")
+    class Mine(Weighting):
+        def combine(self, losses): ...
+
+Its keys (``config.training.weighting.*`` besides ``type``) are its
+:meth:`default_config`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import ml_collections
+import tensorflow as tf
+
+from tfmtl.registry import Registry
+
+WEIGHTINGS = Registry("weighting", "tfmtl.training.weightings")
+
+
+class Weighting(tf.Module):
+    """The base of weightings.
+
+    Args:
+        config: the ``config.training.weighting`` section.
+        tasks: the tasks, in config order.
+    """
+
+    #: Whether :meth:`combine_gradients` (per-task gradients) replaces :meth:`combine`.
+    needs_gradients = False
+
+    def __init__(self, config: ml_collections.ConfigDict, tasks: Sequence):
+        super().__init__(name=f"weighting_{config.type}")
+        self.config = config
+        self.task_names = [task.name for task in tasks]
+        self.tasks = {task.name: task for task in tasks}
+
+    @classmethod
+    def default_config(cls) -> ml_collections.ConfigDict:
+        """The weighting's own keys; none by default."""
+        return ml_collections.ConfigDict()
+
+    @classmethod
+    def check_config(cls, config: ml_collections.ConfigDict, key: str) -> None:
+        """Checks the weighting's keys; raises ConfigError naming the key."""
+
+    def build(self) -> None:
+        """Creates the state variables (called under the strategy's scope)."""
+
+    def combine(self, losses: Mapping[str, tf.Tensor]) -> tf.Tensor:
+        """The loss to minimise from each task's loss (in replica context)."""
+        raise NotImplementedError
+
+    def combine_gradients(self, losses: Mapping[str, tf.Tensor],
+                          gradients: Mapping[str, list]) -> list:
+        """For ``needs_gradients``: the update direction of the shared variables from each
+        task's (all-reduced) gradients on them; None entries are variables a task misses."""
+        raise NotImplementedError
+
+    def metrics(self) -> dict[str, tf.Tensor]:
+        """Scalars to log (task weights...), read after each step. Default: none."""
+        return {}
+
+
+def make_weighting(config: ml_collections.ConfigDict, tasks: Sequence) -> Weighting:
+    return WEIGHTINGS.get(config.type)(config, tasks)
+
+
+__all__ = ["WEIGHTINGS", "Weighting", "make_weighting"]

@@ -56,7 +56,7 @@ def variants_file(tmp_path_factory) -> str:
         "baseline": "base",
         "variants": {
             "base": {},
-            "wide": {"overrides": {"model.encoder.units": 12}},
+            "wide": {"overrides": {"model.encoders.shared.units": 12}},
             "broken": {"overrides": {"tasks.chunk.data.format": "conll",
                                      "tasks.chunk.data.column": "1",
                                      "tasks.chunk.data.train": "/nonexistent/train.txt"}},

@@ -5,11 +5,7 @@ label on 200 synthetic sentences, one 8-unit LSTM layer, 12 steps.
 """
 
 from tfmtl.config import base_config
-
-try:
-    from tfmtl.experiment import task_config
-except ImportError:  # The layout before tfmtl.experiment.
-    from tfmtl.config import task_config
+from tfmtl.experiment import task_config
 
 
 def get_config():
@@ -17,10 +13,10 @@ def get_config():
     synthetic = dict(format="synthetic", sentences=200, seed=3)
     config.tasks.chunk = task_config("tagging", data=dict(column="chunk", **synthetic))
     config.tasks.label = task_config("classification", data=dict(**synthetic))
-    config.model.word_dim = 8
-    config.model.char.type = "none"
-    config.model.encoder.layers = 1
-    config.model.encoder.units = 8
+    config.model.embeddings.text.word_dim = 8
+    config.model.embeddings.text.char.type = "none"
+    config.model.encoders.shared.layers = 1
+    config.model.encoders.shared.units = 8
     config.training.batch_size = 16
     config.training.eval_batch_size = 64
     config.training.reference_task = "chunk"

@@ -19,13 +19,13 @@ def test_result_free_keys_keep_the_run_and_others_change_it():
     base = run_id()
     assert run_id("training.log_every=3") == base
     assert run_id("training.checkpoint_every=2", "training.keep_checkpoints=5") == base
-    assert run_id("model.encoder.units=12") != base
+    assert run_id("model.encoders.shared.units=12") != base
     assert run_id("seed=1") != base
     assert run_id("tasks.chunk.mixing_ratio=0.5") != base
     # The best checkpoint is picked among the evaluations: evaluation cadence is a result.
     assert run_id("training.eval_every=4") != base
     # Overriding a key with its own value is the same run.
-    assert run_id("model.encoder.units=8") == base
+    assert run_id("model.encoders.shared.units=8") == base
     assert set(RESULT_FREE_KEYS) == {"training.log_every", "training.checkpoint_every",
                                      "training.keep_checkpoints"}
 
@@ -122,14 +122,14 @@ def test_variants_file(tmp_path):
     other = tmp_path / "other.py"
     other.write_text("from tests.runs.mini_config import get_config\n")
     path = write(tmp_path, {"baseline": "b", "variants": {
-        "a": {"overrides": {"model.encoder.bidirectional": False, "training.steps": 5,
+        "a": {"overrides": {"model.encoders.shared.bidirectional": False, "training.steps": 5,
                             "tasks.chunk.mixing_ratio": 0.5, "tasks.chunk.data.column": "pos"}},
         "b": {"config": "other.py"},
         "c": {"config": ":x"}}})
     variants, baseline = read_variants_file(path, default_config="/some/config.py:y")
     assert baseline == "b"
-    assert variants[0] == Variant("a", ("model.encoder.bidirectional=false", "training.steps=5",
-                                        "tasks.chunk.mixing_ratio=0.5",
+    assert variants[0] == Variant("a", ("model.encoders.shared.bidirectional=false",
+                                        "training.steps=5", "tasks.chunk.mixing_ratio=0.5",
                                         "tasks.chunk.data.column=pos"))
     assert variants[1].config == str(other)
     assert variants[2].config == "/some/config.py:x"
@@ -153,9 +153,11 @@ def test_malformed_variants_files_are_named(tmp_path, content, message):
 
 
 def test_a_variant_with_an_unknown_key_is_named(tmp_path):
-    path = write(tmp_path, {"variants": {"wide": {"overrides": {"model.encoder.unitz": 3}}}})
-    variants, _ = read_variants_file(path)
-    with pytest.raises(RunsError, match=r"variant 'wide'|--config: config.model.encoder.unitz"):
+    overrides = {"model.encoders.shared.unitz": 3}
+    variants, _ = read_variants_file(write(tmp_path, {"variants": {"wide": {"overrides":
+                                                                            overrides}}}))
+    with pytest.raises(RunsError, match=r"^variant 'wide': config.model.encoders.shared.unitz: "
+                                        r"unknown key in config.model.encoders.shared; known"):
         Sweep(MINI_CONFIG, [Variant("base"), *variants])
     with pytest.raises(RunsError, match="--baseline: 'nope' is not a variant"):
         Sweep(MINI_CONFIG, variants, baseline="nope")

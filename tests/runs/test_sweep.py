@@ -69,7 +69,7 @@ def test_a_changed_model_key_is_a_new_run(local_sweep):
     store, report_dir, _ = local_sweep
     ids = {r["variant"]: r["id"] for r in read_report(report_dir)["runs"]}
     sweep = Sweep(MINI_CONFIG, [Variant("base"), Variant("log", ("training.log_every=2",)),
-                                Variant("wider", ("model.encoder.units=16",))], seeds=[0])
+                                Variant("wider", ("model.encoders.shared.units=16",))], seeds=[0])
     cached, to_run = sweep.plan(RunStore(store))
     assert [run.id for run in cached] == [ids["base"]]  # base and log are one run.
     assert len(to_run) == 1 and to_run[0].id not in ids.values()

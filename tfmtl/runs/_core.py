@@ -6,12 +6,12 @@ and reads what it writes (``config.json``, ``metrics.json``). Two things need
 the core's Python API: the resolved config a run is identified by (the same
 validation ``tfmtl-train`` runs), and the per-sentence test predictions of a
 trained workdir (for the paired bootstrap). Both are here, so that when a
-core module moves only the imports below change.
+core module moves only the imports here change (they are inside the functions:
+loading the core loads TensorFlow, which a worker does only after training).
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -26,30 +26,12 @@ __all__ = ["ConfigError", "RunsError", "config_keys", "load_config", "predict_sp
            "resolve_config", "validate_loaded"]
 
 
-def _first(name: str, *modules: str) -> Any:
-    """`name` from the first of `modules` that exists and defines it.
-
-    The core's API moves between modules; a module that exists but fails to
-    import is an error, not a reason to fall back.
-    """
-    for module_name in modules:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as e:
-            if e.name and (module_name == e.name or module_name.startswith(e.name + ".")):
-                continue
-            raise
-        if hasattr(module, name):
-            return getattr(module, name)
-    raise ImportError(f"tfmtl.runs: none of {', '.join(modules)} defines {name}")
-
-
 def _validate():
     """The validation ``tfmtl-train`` runs: the experiment's checks plus the training
     plug-ins' (imported late: it loads TensorFlow)."""
-    return _first("validate", "tfmtl.training.validation", "tfmtl.experiment", "tfmtl.config")
+    from tfmtl.training.validation import validate
 
-
+    return validate
 
 
 class RunsError(ValueError):
@@ -160,20 +142,6 @@ def validate_loaded(config: ml_collections.ConfigDict, *, where: str = "--config
 
 # --- Per-sentence predictions of a trained workdir. ---------------------------------------
 
-def _experiment_api():
-    """(Experiment, restore_model, build_model, Evaluator) wherever the core keeps them."""
-    experiment_class = _first("Experiment", "tfmtl.experiment", "tfmtl.training.experiment")
-    restore_model = _first("restore_model", "tfmtl.experiment", "tfmtl.training.checkpoints")
-    evaluator_class = _first("Evaluator", "tfmtl.training.evaluation")
-
-    def build_model(experiment):
-        if hasattr(experiment, "build_model"):
-            return experiment.build_model()
-        return _first("build_model", "tfmtl.training.trainer")(experiment)
-
-    return experiment_class, restore_model, build_model, evaluator_class
-
-
 def predict_split(workdir: str, split: str = "test") -> dict[str, dict]:
     """Predicts every task of a trained workdir on `split` with its best checkpoint.
 
@@ -189,9 +157,11 @@ def predict_split(workdir: str, split: str = "test") -> dict[str, dict]:
 
     Task types without per-example scoring here are left out.
     """
-    Experiment, restore_model, build_model, Evaluator = _experiment_api()
+    from tfmtl.experiment import Experiment, restore_model
+    from tfmtl.training.evaluation import Evaluator
+
     experiment = Experiment.restore(workdir)
-    model = build_model(experiment)
+    model = experiment.build_model()
     restore_model(workdir, model.model, "best")
     evaluator = Evaluator(experiment, model, experiment.config.training.eval_batch_size)
     results: dict[str, dict] = {}

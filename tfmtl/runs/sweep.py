@@ -94,7 +94,7 @@ def read_variants_file(path: str, default_config: str | None = None
          "variants": {
              "alone": {"config": "configs/conll2000_pos_chunk.py:alone"},
              "layer1": {"config": ":layer1", "overrides": {"training.steps": 2000}},
-             "wide": {"overrides": {"model.encoder.units": 256}}}}
+             "wide": {"overrides": {"model.encoders.shared.units": 256}}}}
 
     A variant's ``config`` is a config file (relative to the variants file's
     folder), ``:ARG`` (the sweep's ``--config`` file with that argument), or

@@ -34,7 +34,10 @@ setuptools.setup(
         "numpy>=1.26",
     ],
     extras_require={
-        "test": ["pytest>=8", "ruff>=0.6", "import-linter>=2.1"],
+        # tfmtl-sweep --executor=ray (tfmtl.runs.RayExecutor).
+        "ray": ["ray>=2.40"],
+        # The Ray executor's test starts a local Ray instance, so the tests need Ray too.
+        "test": ["pytest>=8", "ruff>=0.6", "import-linter>=2.1", "ray>=2.40"],
     },
     entry_points={
         "console_scripts": [
@@ -43,6 +46,7 @@ setuptools.setup(
             "tfmtl-data=tfmtl.cli.data:run",
             "tfmtl-export=tfmtl.cli.export:run",
             "tfmtl-predict=tfmtl.cli.predict:run",
+            "tfmtl-sweep=tfmtl.cli.sweep:run",
         ],
     },
 )

@@ -6,12 +6,31 @@ import sys
 from typing import TextIO
 
 
+def _progbar(total: int):
+    """A ``keras.utils.Progbar`` over runs that shows counts as integers and estimates the
+    time per run as elapsed time over runs ended (runs end in bunches when several run at
+    once, which Keras' time since its first step would read as a few seconds per run)."""
+    import keras
+
+    class RunsBar(keras.utils.Progbar):
+        def show(self, ended: int, counts: dict[str, int]) -> None:
+            # Progbar prints a value that is not a running mean ([sum, count]) as it is.
+            self._values_order = list(counts)
+            self._values = dict(counts)
+            self.update(ended, finalize=ended >= self.target)
+
+        def _estimate_step_duration(self, current, now):
+            return (now - self._start) / current if current else 0
+
+    return RunsBar(total, unit_name="run", interval=0.0)
+
+
 class SweepProgress:
     """Counts the runs of a sweep as they start and end, on a ``keras.utils.Progbar``.
 
     The bar's target is the runs to execute (cached runs are counted apart, so
-    they do not make the ETA look shorter than it is); the ETA is Keras' own,
-    from the time per run so far.
+    they do not make the ETA look shorter than it is); its ETA is the time per
+    ended run so far times the runs left.
 
     Args:
         total: runs to execute.
@@ -28,19 +47,12 @@ class SweepProgress:
         self._running: set[str] = set()
         self._bar = None
         if bar and total:
-            import keras
-
-            self._bar = keras.utils.Progbar(total, unit_name="run", interval=0.0)
+            self._bar = _progbar(total)
             self._update()
 
     def _update(self) -> None:
         if self._bar is not None and self.total > 0:
-            ended = self.counts["done"] + self.counts["failed"]
-            # Progbar prints a value that is not a running mean ([sum, count]) as it is:
-            # counts show as integers.
-            self._bar._values_order = list(self.counts)
-            self._bar._values = dict(self.counts)
-            self._bar.update(ended, finalize=ended >= self.total)
+            self._bar.show(self.counts["done"] + self.counts["failed"], self.counts)
 
     def event(self, kind: str, run_id: str, label: str = "") -> None:
         """Counts a run's ``started``, ``finished``, ``failed``, or ``cached`` (another

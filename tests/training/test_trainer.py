@@ -75,7 +75,6 @@ def test_a_finished_run_is_not_retrained_and_other_configs_are_refused(tmp_path)
     workdir = str(tmp_path / "run")
     first = train_and_evaluate(_config(steps=10, eval_every=10), workdir)
     checkpoints = sorted(os.listdir(os.path.join(workdir, "checkpoints")))
-    events = sorted(os.listdir(os.path.join(workdir, "tensorboard")))
     latest = tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints"))
     again = train_and_evaluate(_config(steps=10, eval_every=10), workdir)
     assert again["steps"] == 10 and again["test"] == first["test"]
@@ -85,8 +84,7 @@ def test_a_finished_run_is_not_retrained_and_other_configs_are_refused(tmp_path)
     logged = [e.step for f in sorted(os.listdir(os.path.join(workdir, "tensorboard")))
               for e in tf.compat.v1.train.summary_iterator(os.path.join(workdir, "tensorboard", f))
               if any(v.tag == "chunk/loss" for v in e.summary.value)]
-    assert len(logged) == len(set(logged)), logged
-    assert len(events) >= 1
+    assert logged and len(logged) == len(set(logged)), logged
     other = tiny_config.get_config()
     other.model.encoders.shared.units = 8
     with pytest.raises(ConfigError,
@@ -118,11 +116,10 @@ def test_joint_training_updates_every_head_of_a_group_in_one_step(tmp_path):
     assert final["steps"] == 12 and set(final["dev"]) == {"chunk", "label", "pos"}
     # Every head moved: compare each head's weights before training (a fresh model with the
     # run's seed) and after it.
-    initial = Experiment.load_vocabularies(validate(config), str(workdir))
-    keras_seed = config.seed
     import keras
 
-    keras.utils.set_random_seed(keras_seed)
+    initial = Experiment.load_vocabularies(validate(config), str(workdir))
+    keras.utils.set_random_seed(config.seed)  # As the run did before building its model.
     before = initial.build_model().model
     after = initial.build_model().model
     tf.train.Checkpoint(model=after).restore(

@@ -8,8 +8,9 @@ import statistics
 from collections.abc import Sequence
 from typing import Any
 
+from tfmtl.files import atomic_write_text
 from tfmtl.runs import paired_bootstrap
-from tfmtl.runs.run_store import FINISHED, write_json_atomic, write_text_atomic
+from tfmtl.runs.run_store import FINISHED, write_json_atomic
 from tfmtl.runs.sweep import SweepResult
 
 # Sizes, not scores: left out of the report.
@@ -230,5 +231,5 @@ def write_report(report: dict[str, Any], directory: str) -> tuple[str, str]:
     json_path = os.path.join(directory, REPORT_JSON)
     md_path = os.path.join(directory, REPORT_MARKDOWN)
     write_json_atomic(json_path, report)
-    write_text_atomic(md_path, report_markdown(report))
+    atomic_write_text(md_path, report_markdown(report))
     return md_path, json_path

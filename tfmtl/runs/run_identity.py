@@ -31,6 +31,8 @@ from typing import Any
 
 import ml_collections
 
+from tfmtl.config import flatten
+
 NUMERICS_VERSION = 1
 """Bumped by every change to tfmtl that changes what an unchanged config trains or scores
 (a new initializer, a fixed loss, another sampler draw, a metric fix): runs recorded
@@ -62,17 +64,6 @@ class RunIdentity:
     @property
     def config(self) -> Mapping[str, Any]:
         return self.payload["config"]
-
-
-def flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """``{"a": {"b": 1}}`` -> ``{"a.b": 1}``."""
-    flat = {}
-    for key, value in tree.items():
-        if isinstance(value, Mapping):
-            flat.update(flatten(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
 
 
 def identity_config(config: ml_collections.ConfigDict | Mapping[str, Any]) -> dict[str, Any]:

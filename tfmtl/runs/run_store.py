@@ -29,9 +29,10 @@ import errno
 import fcntl
 import json
 import os
-import tempfile
 from collections.abc import Iterator, Mapping
 from typing import Any
+
+from tfmtl.files import atomic_write_text
 
 DEFAULT_RUNS_DIR = os.path.join("runs", "store")
 
@@ -48,35 +49,10 @@ TRAIN_LOG = "train.log"
 _LOCK_FILE = ".lock"
 
 
-def write_text_atomic(path: str, text: str) -> None:
-    """Writes `text` so that readers see the old file or the new one, never half, and a
-    crash leaves one of the two (temporary file, fsync, ``os.replace``, fsync of the
-    folder)."""
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp",
-                               dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    dir_fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-
 
 def write_json_atomic(path: str, value: Any) -> None:
-    """:func:`write_text_atomic` of `value` as JSON."""
-    write_text_atomic(path, json.dumps(value, indent=1) + "\n")
+    """:func:`tfmtl.files.atomic_write_text` of `value` as JSON."""
+    atomic_write_text(path, json.dumps(value, indent=1) + "\n")
 
 
 def read_json(path: str) -> Any:

@@ -142,12 +142,16 @@ def make_all_step(strategy: tf.distribute.Strategy, groups: Sequence[tuple], mul
                 outputs[key] = model(features, training=True)
                 losses.update(task_losses(group, batch, outputs[key], stats))
             extra = extra_losses(next(iter(outputs.values())), model, stats)
-            if not weighting.needs_gradients:
+            if weighting.needs_gradients:
+                # The tasks' own variables follow the plain sum (recorded on the tape).
+                loss = tf.add_n(list(losses.values()))
+            else:
                 loss = weighting.combine(losses)
-                if extra is not None:
-                    loss += extra
+            if extra is not None:
+                loss += extra
         if weighting.needs_gradients:
-            grads = _gradient_combination(tape, losses, extra, variables, shared_ids, weighting)
+            grads = _gradient_combination(tape, losses, loss, extra, variables, shared_ids,
+                                          weighting)
         else:
             grads = tape.gradient(loss, variables)
         in_step = {}
@@ -172,9 +176,10 @@ def make_all_step(strategy: tf.distribute.Strategy, groups: Sequence[tuple], mul
     return train_step
 
 
-def _gradient_combination(tape, losses, extra, variables, shared_ids, weighting):
+def _gradient_combination(tape, losses, total, extra, variables, shared_ids, weighting):
     """Per-task gradients on the shared variables, all-reduced and combined by `weighting`;
-    the other variables follow the sum of the losses."""
+    the other variables follow `total` (the sum of the losses and `extra`), and the shared
+    ones get `extra`'s gradient on top. Every loss must have been computed on `tape`."""
     context = tf.distribute.get_replica_context()
     replicas = tf.cast(context.num_replicas_in_sync, tf.float32)
     shared = [v for v in variables if id(v) in shared_ids]
@@ -185,7 +190,6 @@ def _gradient_combination(tape, losses, extra, variables, shared_ids, weighting)
         # The optimizer sums the replicas' gradients again: reduce here, divide back there.
         per_task[name] = [None if g is None else context.all_reduce(SUM, g) for g in grads]
     combined = weighting.combine_gradients(losses, per_task)
-    total = tf.add_n(list(losses.values())) + (extra if extra is not None else 0.0)
     own_grads = iter(tape.gradient(total, own))
     if extra is not None:
         extra_grads = iter(tape.gradient(extra, shared))

@@ -37,16 +37,6 @@ _RESUMABLE_CHANGES = ("training.steps", "training.eval_every", "training.log_eve
                       "training.patience", "training.eval_batch_size")
 
 
-def _flatten(d: dict, prefix: str = "") -> dict:
-    flat = {}
-    for key, value in d.items():
-        if isinstance(value, dict):
-            flat.update(_flatten(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
-
-
 def check_resume(config: ml_collections.ConfigDict, workdir: str) -> bool:
     """True when `workdir` holds an earlier run of this config (to resume).
 
@@ -57,8 +47,8 @@ def check_resume(config: ml_collections.ConfigDict, workdir: str) -> bool:
     if not os.path.exists(path):
         return False
     with open(path, encoding="utf-8") as f:
-        previous = _flatten(json.load(f))
-    current = _flatten(config.to_dict())
+        previous = config_lib.flatten(json.load(f))
+    current = config_lib.flatten(config.to_dict())
     changed = sorted(
         key for key in previous.keys() | current.keys()
         if previous.get(key) != current.get(key) and key not in _RESUMABLE_CHANGES

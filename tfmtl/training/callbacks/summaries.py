@@ -44,7 +44,11 @@ class Summaries(Callback):
             return
         means = {name: self.sums[name] / self.counts[name] for name in self.sums
                  if self.counts[name]}
-        self.bar.update(run.step, values=[(f"{n}_loss", v) for n, v in means.items()])
+        values = [(f"{n}_loss", v) for n, v in means.items()]
+        # The window's means as they are (Progbar would average stateless values over
+        # the whole run).
+        self.bar.stateful_metrics.update(name for name, _ in values)
+        self.bar.update(run.step, values=values)
         if not sys.stdout.isatty():  # One line per update in logs.
             sys.stdout.write("\n")
             sys.stdout.flush()

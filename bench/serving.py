@@ -7,11 +7,11 @@ vocabulary lookups, the model, every task's labels and probabilities out), for
   * one sentence of 20 tokens: p50 and p99 latency;
   * batches of 64 sentences of 20 tokens: sentences per second;
 
-and the same for the trained Keras model in memory (the training build, the
-Python featurizer, the model under ``tf.function``, argmax and softmax per
-task). Both run on the CPU (GPUs hidden). The two are measured in interleaved
-rounds, since the machine may be shared, and the table gives medians over all
-rounds.
+and the same for the trained Keras model in memory (the training build; the
+training featurizer's TokenEncoder, the one the export runs too, and the model
+under one ``tf.function``; argmax and softmax per task). Both run on the CPU
+(GPUs hidden). The two are measured in interleaved rounds, since the machine
+may be shared, and the table gives medians over all rounds.
 
 Usage:
   python -m tfmtl.cli.train --config=configs/quickstart.py --workdir=/tmp/qs
@@ -70,29 +70,16 @@ def keras_runner(workdir: str):
     restore_model(workdir, model.model, "best")
     featurizer = experiment.featurizer
     tasks = experiment.tasks
-    specs = {"words": tf.TensorSpec([None, None], tf.int32)}
-    if featurizer.chars is not None:
-        specs["chars"] = tf.TensorSpec([None, None, None], tf.int32)
+    tokens_spec = tf.RaggedTensorSpec([None, None], tf.string, ragged_rank=1)
 
-    @tf.function(input_signature=[specs])
-    def predict(features):
-        logits = model.model(features, training=False)
-        return {t.name: (t.predict(logits[t.name]), tf.nn.softmax(logits[t.name])) for t in tasks}
+    @tf.function(input_signature=[tokens_spec])
+    def predict(tokens):
+        outputs = model.model(featurizer.encoder(tokens), training=False)
+        return {t.name: (t.predict(outputs[t.name]), tf.nn.softmax(outputs[t.name]["logits"]))
+                for t in tasks}
 
     def run(batch: list[list[str]]):
-        time_steps = max(len(tokens) for tokens in batch)
-        words = np.zeros((len(batch), time_steps), np.int32)
-        encoded = [featurizer.encode(tokens) for tokens in batch]
-        features = {"words": words}
-        if featurizer.chars is not None:
-            width = max(e["chars"].shape[1] for e in encoded)
-            features["chars"] = np.zeros((len(batch), time_steps, width), np.int32)
-        for row, e in enumerate(encoded):
-            words[row, : len(e["words"])] = e["words"]
-            if featurizer.chars is not None:
-                chars = e["chars"]
-                features["chars"][row, : chars.shape[0], : chars.shape[1]] = chars
-        return predict(features)
+        return predict(tf.ragged.constant(batch, dtype=tf.string))
 
     return experiment, run
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from tfmtl.data import Vocabulary, default_bucket_boundaries, encode_chars, make_dataset
+from tfmtl.data import default_bucket_boundaries, make_dataset
 
 tf = pytest.importorskip("tensorflow")
 
@@ -28,19 +28,6 @@ def batches(dataset, count=None):
 
 def flat(values):
     return [int(value) for batch in values for value in batch]
-
-
-def test_encode_chars_pads_and_clips():
-    chars = Vocabulary(list("abcdefgh"))
-    ids = encode_chars(["ab", "abcdefgh", "z"], chars, max_chars=5)
-    assert ids.dtype == np.int32 and ids.shape == (3, 5)
-    assert chars.decode(ids[0]) == ["a", "b", "<pad>", "<pad>", "<pad>"]
-    assert chars.decode(ids[1]) == ["a", "b", "f", "g", "h"]
-    assert ids[2].tolist() == [chars.oov_id, 0, 0, 0, 0]
-    assert encode_chars(["ab", "c"], chars, max_chars=30).shape == (2, 2)
-    assert encode_chars([], chars, max_chars=4).shape == (0, 0)
-    with pytest.raises(ValueError):
-        encode_chars(["a"], chars, max_chars=0)
 
 
 def test_default_bucket_boundaries():

@@ -80,7 +80,7 @@ def model_predictions(workdir, sentences: list[list[str]], lstm: str | None = No
         experiment = Experiment(config, experiment.tasks, experiment.featurizer)
     model = experiment.build_model()
     restore_model(str(workdir), model.model, "best")
-    examples = [experiment.featurizer.encode(tokens) for tokens in sentences]
+    examples = experiment.featurizer.encode_batch(sentences)
     names = experiment.featurizer.input_names()
     batch = next(iter(make_dataset(examples, batch_size=len(examples))))
     outputs = model.model({n: batch[n] for n in names}, training=False)

@@ -14,7 +14,7 @@ from tfmtl.data.corpus_statistics import (
 )
 from tfmtl.data.errors import DataError
 from tfmtl.data.parallel import read_parallel
-from tfmtl.data.pipeline import default_bucket_boundaries, encode_chars, make_dataset
+from tfmtl.data.pipeline import default_bucket_boundaries, make_dataset
 from tfmtl.data.readers import READERS
 from tfmtl.data.sentence import Sentence
 from tfmtl.data.synthetic import (
@@ -44,7 +44,6 @@ __all__ = [
     "build_char_vocabulary",
     "corpus_statistics",
     "default_bucket_boundaries",
-    "encode_chars",
     "generate",
     "make_dataset",
     "oov_rate",

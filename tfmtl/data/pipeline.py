@@ -1,7 +1,7 @@
-"""Encoding helpers and the ``tf.data`` input pipeline of one task.
+"""The ``tf.data`` input pipeline of one task from encoded examples.
 
-TensorFlow is imported by :func:`make_dataset` only, so reading files, building vocabularies and
-encoding examples never load it.
+TensorFlow is imported by :func:`make_dataset` only, so reading files and building vocabularies
+never load it (encoding strings is :mod:`tfmtl.data.featurizer`'s, in TensorFlow ops).
 """
 
 from __future__ import annotations
@@ -11,8 +11,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tfmtl.data.vocabulary import Vocabulary
-
 if TYPE_CHECKING:
     import tensorflow as tf
 
@@ -20,34 +18,6 @@ if TYPE_CHECKING:
 WORDS = "words"
 #: The key :func:`make_dataset` adds: the number of words of each example in the batch.
 LENGTHS = "lengths"
-
-
-def encode_chars(tokens: Sequence[str], char_vocab: Vocabulary, max_chars: int) -> np.ndarray:
-    """Encodes the characters of each token as a right-padded int32 matrix.
-
-    Args:
-        tokens: the T tokens of a sentence.
-        char_vocab: the character vocabulary (its padding id should be 0).
-        max_chars: the most characters kept per token. A longer token keeps its first
-            ``max_chars // 2`` and its last ``max_chars - max_chars // 2`` characters, where
-            prefixes and suffixes (the morphology) are.
-
-    Returns:
-        An int32 array of shape ``[T, W]``, ``W = min(longest token, max_chars)``, padded with 0.
-    """
-    if max_chars < 1:
-        raise ValueError(f"max_chars must be at least 1, got {max_chars}")
-    head = max_chars // 2
-    tail = max_chars - head
-    clipped = [
-        token if len(token) <= max_chars else token[:head] + token[len(token) - tail :]
-        for token in tokens
-    ]
-    width = max((len(token) for token in clipped), default=0)
-    ids = np.zeros((len(clipped), width), dtype=np.int32)
-    for row, token in enumerate(clipped):
-        ids[row, : len(token)] = [char_vocab.lookup(char) for char in token]
-    return ids
 
 
 def default_bucket_boundaries(lengths: Sequence[int], num_buckets: int = 8) -> list[int]:

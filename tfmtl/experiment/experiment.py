@@ -145,24 +145,22 @@ class Experiment:
         :func:`task_batch`.
         """
         first = self.task_by_name[group[0]]
-        examples = []
-        for sentence in self.sentences(first.name, "train"):
-            example = self.featurizer.encode(sentence.tokens)
+        sentences = self.sentences(first.name, "train")
+        examples = self.featurizer.encode_batch([sentence.tokens for sentence in sentences])
+        for sentence, example in zip(sentences, examples, strict=True):
             for name in group:
                 for key, value in self.task_by_name[name].encode_target(sentence).items():
                     example[f"{name}/{key}"] = value
-            examples.append(example)
         return examples
 
     @functools.cache  # noqa: B019
     def examples(self, task_name: str, split: str) -> list[dict[str, np.ndarray]]:
         """A task's encoded examples of one split: input features and target."""
         task = self.task_by_name[task_name]
-        examples = []
-        for sentence in self.sentences(task_name, split):
-            example = self.featurizer.encode(sentence.tokens)
+        sentences = self.sentences(task_name, split)
+        examples = self.featurizer.encode_batch([sentence.tokens for sentence in sentences])
+        for sentence, example in zip(sentences, examples, strict=True):
             example.update(task.encode_target(sentence))
-            examples.append(example)
         return examples
 
 

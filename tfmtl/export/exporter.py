@@ -169,10 +169,10 @@ def build_serving_model(workdir: str, *, tasks: Sequence[str] | None = None,
     """
     import keras
 
+    from tfmtl.data.featurizer import TokenEncoder
     from tfmtl.experiment import Experiment
     from tfmtl.experiment.experiment import language_config
     from tfmtl.export import inference_lstm
-    from tfmtl.export.graph_featurizer import GraphFeaturizer
     from tfmtl.export.serving_model import ServingModel
 
     if tokenizer is not None and tokenizer not in TOKENIZERS:
@@ -218,8 +218,8 @@ def build_serving_model(workdir: str, *, tasks: Sequence[str] | None = None,
         "source": {"workdir": os.path.abspath(workdir), "checkpoint": checkpoint_path},
     }
     metadata_file = os.path.join(assets_dir, METADATA_FILE)
-    featurizer = GraphFeaturizer(words, chars, lowercase=language.lowercase,
-                                 max_chars=language.max_chars)
+    featurizer = TokenEncoder.from_files(words, chars, lowercase=language.lowercase,
+                                         max_chars=language.max_chars)
     model = ServingModel(pruned, task_models, selected, featurizer, label_files, spec,
                          max_length, metadata_file, tokenizer_ops=tokenizer_ops, lstms=lstms,
                          replaced_variables=frozenset(

@@ -7,8 +7,17 @@ from collections.abc import Mapping, Sequence
 import keras
 import tensorflow as tf
 
-from tfmtl.export.graph_featurizer import GraphFeaturizer, label_table
+from tfmtl.data.featurizer import TokenEncoder
 from tfmtl.export.tokenizers import CORE_OPS, TokenizerSpec
+
+
+def label_table(path: str) -> tf.lookup.StaticHashTable:
+    """A line number -> label table read from a label vocabulary file ("" for unknown ids)."""
+    initializer = tf.lookup.TextFileInitializer(
+        path, tf.int64, tf.lookup.TextFileIndex.LINE_NUMBER,
+        tf.string, tf.lookup.TextFileIndex.WHOLE_LINE,
+    )
+    return tf.lookup.StaticHashTable(initializer, default_value="")
 
 DEFAULT_SIGNATURE = "serving_default"
 TOKENS_SIGNATURE = "tokens"
@@ -70,7 +79,7 @@ class ServingModel(tf.Module):
     """
 
     def __init__(self, model: keras.Model, task_models: Mapping[str, keras.Model],
-                 tasks: Sequence, featurizer: GraphFeaturizer, label_files: Mapping[str, str],
+                 tasks: Sequence, featurizer: TokenEncoder, label_files: Mapping[str, str],
                  tokenizer: TokenizerSpec, max_length: int, metadata_file: str | None = None,
                  tokenizer_ops: str = CORE_OPS,
                  lstms: Sequence[tf.Module] = (), replaced_variables: frozenset[int] = frozenset()):

@@ -73,7 +73,9 @@ def encoder_config(**values: Any) -> ConfigDict:
     c.units = 128  # LSTM units per direction.
     c.bidirectional = True  # BiLSTM layers (False: left-to-right LSTMs).
     c.dropout = 0.3  # Dropout on each layer's output.
-    c.lstm = "keras"  # LSTM implementation: "keras" or "fused" (native op; same weights).
+    # LSTM implementation: "keras", "fused" (native op) or "export" (stock BlockLSTMV2 at
+    # inference; exports build with it). All keep the same weights.
+    c.lstm = "keras"
     c.sharing = ""  # Sharing scheme of this encoder ("" = config.model.sharing).
     update(c, values, "encoder")
     return c
@@ -87,7 +89,7 @@ def decoder_config(**values: Any) -> ConfigDict:
     c.layers = 2  # Number of LSTM layers.
     c.units = 128  # LSTM units.
     c.dropout = 0.3  # Dropout on each layer's output.
-    c.lstm = "keras"  # LSTM implementation: "keras" or "fused".
+    c.lstm = "keras"  # LSTM implementation: "keras", "fused" or "export".
     # Luong global attention over the encoder outputs: "none", "dot" or "general".
     c.attention = "none"
     update(c, values, "decoder")

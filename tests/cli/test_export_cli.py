@@ -4,6 +4,7 @@ import pytest
 
 from tests.cli_helpers import run_binary
 from tests.export import helpers
+from tfmtl.experiment import Experiment
 from tfmtl.export.saved_model_ops import custom_ops, saved_model_ops
 
 
@@ -45,11 +46,15 @@ def test_export_of_one_task_of_a_fused_run(root, tmp_path):
 
     ops = saved_model_ops(str(path))
     assert "RegexSplitWithOffsets" in ops and not custom_ops(ops)
-    # Pruned: POS reads layer 1, so layer 2 and the other heads are not in the graph.
+    # Pruned: POS reads layer 1, so layer 2 and the other heads are not in the graph, and
+    # the variables saved are the POS model's, the LSTMs' as trained.
     variables = tf.train.load_checkpoint(str(path / "variables" / "variables"))
-    keys = set(variables.get_variable_to_shape_map())
-    assert any(k.startswith("lstms/0/") for k in keys)
-    assert not any(k.startswith("lstms/1/") for k in keys)
+    saved = sorted(tuple(shape) for key, shape in variables.get_variable_to_shape_map().items()
+                   if key.startswith("model_variables/"))
+    model = Experiment.restore(str(fused_workdir)).build_model()
+    pos_variables = model.task_models["pos"].variables
+    assert saved == sorted(tuple(v.shape) for v in pos_variables)
+    assert len(pos_variables) < len(model.model.variables)
     names = " ".join(_node_names(path))
     assert "pos_logits" in names and "shared_1" in names
     for pruned in ("chunk_logits", "label_logits", "label_pool", "shared_2"):

@@ -53,6 +53,24 @@ def test_graph_has_no_custom_op(exported):
                                                                        "Addons>Foo"}
 
 
+def test_the_model_is_built_with_the_export_lstm(exported, trained):
+    import keras
+
+    from tfmtl.layers.lstm.export_lstm import ExportLSTM
+
+    experiment, model, _ = exporter.load_stock_model(str(trained.workdir))
+    assert experiment.config.model.encoders.shared.lstm == exporter.EXPORT_LSTM == "export"
+    encoders = [layer for layer in model.model.layers
+                if isinstance(layer, keras.layers.Bidirectional)]
+    assert encoders
+    for layer in encoders:
+        assert isinstance(layer.forward_layer, ExportLSTM)
+        assert isinstance(layer.backward_layer, ExportLSTM)
+    # TensorFlow's own fused kernel runs the LSTMs.
+    ops = saved_model_ops(exported.path)
+    assert {"BlockLSTMV2", "ReverseSequence"} <= ops
+
+
 def test_models_config_keeps_other_models(tmp_path):
     path = str(tmp_path / "models.config")
     update_models_config(path, "a", str(tmp_path / "a"))

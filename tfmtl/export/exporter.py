@@ -24,6 +24,8 @@ from tfmtl.export.tokenizers import (
 from tfmtl.files import fsync_directory
 
 METADATA_FILE = "tfmtl_export.json"
+# The LSTM implementation (tfmtl.layers.lstm) exports are built with.
+EXPORT_LSTM = "export"
 # Sentences are cut to this many tokens when the config sets no data.max_length.
 DEFAULT_MAX_LENGTH = 512
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -101,12 +103,14 @@ def _select_tasks(experiment, tasks: Sequence[str] | None) -> list:
 
 
 def load_stock_model(workdir: str, checkpoint: str = "best", experiment=None):
-    """Restores a workdir's experiment and weights into a model built of stock layers.
+    """Restores a workdir's experiment and weights into a model built of stock ops.
 
-    The model is built with the Keras LSTM whatever implementation trained it
-    (the fused LSTM keeps the Keras weights, so its checkpoints load as they
-    are), and is called with ``training=False``, where gradient reversal is the
-    identity: the graph holds stock TensorFlow ops only.
+    The model is built with the ``"export"`` LSTM implementation
+    (:class:`tfmtl.layers.lstm.export_lstm.ExportLSTM`: TensorFlow's fused
+    ``BlockLSTMV2`` kernel at inference) whatever implementation trained it;
+    every implementation keeps the Keras weights, so the checkpoint loads as it
+    is. Called with ``training=False``, where gradient reversal is the
+    identity, the graph holds stock TensorFlow ops only.
 
     Args:
         workdir: a folder written by ``tfmtl-train``.
@@ -121,8 +125,8 @@ def load_stock_model(workdir: str, checkpoint: str = "best", experiment=None):
     if experiment is None:
         experiment = Experiment.restore(workdir)
     config = experiment.config.copy_and_resolve_references()
-    for encoder in config.model.encoders.values():
-        encoder.lstm = "keras"
+    for stack in (*config.model.encoders.values(), *config.model.decoders.values()):
+        stack.lstm = EXPORT_LSTM
     experiment = Experiment(config, experiment.tasks, experiment.featurizer)
     model = experiment.build_model()
     path = restore_model(workdir, model.model, checkpoint)
@@ -172,7 +176,6 @@ def build_serving_model(workdir: str, *, tasks: Sequence[str] | None = None,
     from tfmtl.data.featurizer import TokenEncoder
     from tfmtl.experiment import Experiment
     from tfmtl.experiment.experiment import language_config
-    from tfmtl.export import inference_lstm
     from tfmtl.export.serving_model import ServingModel
 
     if tokenizer is not None and tokenizer not in TOKENIZERS:
@@ -201,7 +204,6 @@ def build_serving_model(workdir: str, *, tasks: Sequence[str] | None = None,
     task_models = {n: multitask.task_models[n] for n in names}
     pruned = keras.Model(multitask.model.input, {n: task_models[n].output for n in names},
                          name="serving")
-    lstms = inference_lstm.install(pruned)
     words, chars, label_files = _write_vocabularies(experiment, selected, assets_dir)
     metadata = {
         "format_version": 1,
@@ -221,9 +223,7 @@ def build_serving_model(workdir: str, *, tasks: Sequence[str] | None = None,
     featurizer = TokenEncoder.from_files(words, chars, lowercase=language.lowercase,
                                          max_chars=language.max_chars)
     model = ServingModel(pruned, task_models, selected, featurizer, label_files, spec,
-                         max_length, metadata_file, tokenizer_ops=tokenizer_ops, lstms=lstms,
-                         replaced_variables=frozenset(
-                             inference_lstm.replaced_variables(pruned)))
+                         max_length, metadata_file, tokenizer_ops=tokenizer_ops)
     try:
         metadata["signatures"] = model.describe()
     except ValueError as e:

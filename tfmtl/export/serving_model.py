@@ -47,7 +47,7 @@ class _Untracked:
 
 
 class ServingModel(tf.Module):
-    """Tokenization, featurization, the stock Keras model and every task's serving outputs.
+    """Tokenization, featurization, the export-built Keras model and every task's serving outputs.
 
     Signatures (see :meth:`signatures`):
 
@@ -64,7 +64,8 @@ class ServingModel(tf.Module):
     no sentence label; a batch of 0 sentences gives outputs with 0 rows.
 
     Args:
-        model: the stock Keras model with the exported tasks' head outputs as a dict output.
+        model: the Keras model built for export (stock ops only), the exported tasks' head
+            outputs as a dict output.
         task_models: per exported task, the sub-model computing only its head's outputs.
         tasks: the exported tasks (with label vocabularies).
         featurizer: the in-graph featurizer.
@@ -73,16 +74,12 @@ class ServingModel(tf.Module):
         tokenizer_ops: ``"core"`` or ``"tensorflow_text"`` (see :meth:`TokenizerSpec.tokenize`).
         max_length: most tokens read per sentence (0: no limit).
         metadata_file: a file saved as an asset beside the vocabularies (or None).
-        lstms: modules holding weights the model's layers read in place of their own
-            (see :func:`tfmtl.export.inference_lstm.install`).
-        replaced_variables: ids of the model's variables no signature reads.
     """
 
     def __init__(self, model: keras.Model, task_models: Mapping[str, keras.Model],
                  tasks: Sequence, featurizer: TokenEncoder, label_files: Mapping[str, str],
                  tokenizer: TokenizerSpec, max_length: int, metadata_file: str | None = None,
-                 tokenizer_ops: str = CORE_OPS,
-                 lstms: Sequence[tf.Module] = (), replaced_variables: frozenset[int] = frozenset()):
+                 tokenizer_ops: str = CORE_OPS):
         super().__init__(name="tfmtl_serving")
         if max_length < 0:
             raise ValueError(f"max_length must be >= 0, got {max_length}")
@@ -99,8 +96,7 @@ class ServingModel(tf.Module):
         # The tf.Variables themselves, not Keras' wrappers: a wrapper saves as a variable of its
         # own, which TF Serving's loader restores while the graph reads the unrestored original.
         self.model_variables = [v.value if isinstance(v, keras.Variable) else v
-                                for v in model.variables if id(v) not in replaced_variables]
-        self.lstms = list(lstms)
+                                for v in model.variables]
         self.metadata = tf.saved_model.Asset(metadata_file) if metadata_file else None
 
     # Signature names ------------------------------------------------------

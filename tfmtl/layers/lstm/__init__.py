@@ -19,7 +19,7 @@ def make_lstm(implementation: str, units: int, **kwargs):
     """Builds an LSTM layer of the named implementation.
 
     Args:
-        implementation: registered name, e.g. "keras" or "fused".
+        implementation: registered name: "keras", "fused" or "export".
         units: hidden size.
         **kwargs: `return_sequences`, `go_backwards`, `return_state`, `name`, forwarded to the
             implementation's factory.

@@ -50,7 +50,7 @@ class Tree:
         for child in self.children:
             parts.append(" ")
             if isinstance(child, Tree):
-                child._render(parts)
+                child._render(parts)  # noqa: SLF001 (a Tree renders its subtrees)
             else:
                 parts.append(child)
         parts.append(")")

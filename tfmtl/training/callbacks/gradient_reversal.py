@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import keras
 import ml_collections
 
 from tfmtl.config import ConfigError
@@ -9,10 +10,34 @@ from tfmtl.ops.gradient_reversal import GradientReversal
 from tfmtl.training.callbacks import CALLBACKS, Callback
 
 
-def gradient_reversal_layers(model) -> list[GradientReversal]:
-    """Every GradientReversal layer of a Keras model, nested ones included."""
-    return [layer for layer in model._flatten_layers(include_self=False, recursive=True)
-            if isinstance(layer, GradientReversal)]
+def gradient_reversal_layers(model: keras.Model) -> list[GradientReversal]:
+    """Every GradientReversal layer of a Keras model, each once, in the order of its layers.
+
+    The walk uses Keras' public API: the model's ``layers``, recursively those of
+    nested models (functional, ``Sequential``), the layer a wrapper wraps
+    (``TimeDistributed``) and both halves of a ``Bidirectional``. Keras offers no
+    public view of the sublayers a custom layer keeps in its attributes, so a
+    GradientReversal inside one is found only if that layer is a ``keras.Model``.
+    """
+    found: list[GradientReversal] = []
+    seen: set[int] = set()
+
+    def walk(layers) -> None:
+        for layer in layers:
+            if id(layer) in seen:
+                continue
+            seen.add(id(layer))
+            if isinstance(layer, GradientReversal):
+                found.append(layer)
+            if isinstance(layer, keras.Model):
+                walk(layer.layers)
+            elif isinstance(layer, keras.layers.Bidirectional):
+                walk([layer.forward_layer, layer.backward_layer])
+            elif isinstance(layer, keras.layers.Wrapper):
+                walk([layer.layer])
+
+    walk(model.layers)
+    return found
 
 
 @CALLBACKS.register("gradient_reversal")

@@ -1,0 +1,50 @@
+"""The gradient-reversal callback finds the model's GradientReversal layers and drives them."""
+
+import types
+
+import keras
+import ml_collections
+import pytest
+
+from tfmtl.ops import GradientReversal
+from tfmtl.training.callbacks.gradient_reversal import (
+    GradientReversalSchedule,
+    gradient_reversal_layers,
+)
+
+
+def _model():
+    """GradientReversal layers at the top, in a nested functional model (twice), in a
+    Sequential and inside a wrapper; and a Bidirectional LSTM among them."""
+    inner_input = keras.Input((None, 4))
+    inner = keras.Model(inner_input, GradientReversal("ganin", name="inner")(inner_input),
+                        name="inner_model")
+    sequential = keras.Sequential([keras.layers.Dense(4), GradientReversal(name="sequential")],
+                                  name="sequential_model")
+    x = keras.Input((None, 4))
+    h = GradientReversal(0.5, name="top")(x)
+    h = inner(inner(h))  # One layer, called twice: found once.
+    h = sequential(h)
+    h = keras.layers.TimeDistributed(GradientReversal(name="wrapped"))(h)
+    h = keras.layers.Bidirectional(keras.layers.LSTM(3, return_sequences=True))(h)
+    return keras.Model(x, keras.layers.Dense(2)(h))
+
+
+def test_every_layer_is_found_once_through_nested_models_and_wrappers():
+    found = gradient_reversal_layers(_model())
+    assert [layer.name for layer in found] == ["top", "inner", "sequential", "wrapped"]
+    assert gradient_reversal_layers(keras.Sequential([keras.layers.Dense(2)])) == []
+
+
+@pytest.mark.parametrize("steps, at, want", [(0, 5, 0.5), (0, 12, 1.0), (4, 3, 0.75)])
+def test_the_schedule_sets_every_layers_progress(steps, at, want):
+    model = _model()
+    run = types.SimpleNamespace(model=types.SimpleNamespace(model=model), step=0,
+                                total_steps=10)
+    callback = GradientReversalSchedule(ml_collections.ConfigDict({"steps": steps}))
+    callback.on_train_begin(run)
+    layers = gradient_reversal_layers(model)
+    assert all(float(layer.progress.numpy()) == 0.0 for layer in layers)
+    run.step = at
+    callback.on_step_end(run, {})
+    assert [float(layer.progress.numpy()) for layer in layers] == [want] * 4

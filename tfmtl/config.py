@@ -16,6 +16,7 @@ naming a missing file or a layer the encoder does not have is a
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 from collections.abc import Mapping
@@ -248,6 +249,34 @@ def flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 def to_json(config: ConfigDict) -> str:
     return json.dumps(config.to_dict(), indent=2, sort_keys=False) + "\n"
+
+
+def check_key_path(config: ConfigDict, path: str) -> None:
+    """Raises a ConfigError naming the first key of dotted `path` that `config` lacks.
+
+    The message gives the keys close to the misspelled one (``config.model.encoder:
+    unknown key; close matches: encoders``), or every key there when none is close.
+
+    Args:
+        config: a config.
+        path: dotted keys below `config`, as in ``--config.model.encoders.shared.units``.
+    """
+    node, key = config, "config"
+    for part in path.split("."):
+        if not isinstance(node, ConfigDict | Mapping):
+            raise ConfigError(key, f"holds {node!r} ({type(node).__name__}), not a section "
+                              f"with a key {part!r}")
+        if part not in node:
+            known = sorted(node.keys())
+            close = difflib.get_close_matches(part, known, n=3)
+            if close:
+                hint = f"close matches: {', '.join(close)}"
+            elif known:
+                hint = f"known keys: {', '.join(known)}"
+            else:
+                hint = f"{key} has no keys"
+            raise ConfigError(f"{key}.{part}", f"unknown key; {hint}")
+        node, key = node[part], f"{key}.{part}"
 
 
 def check_unknown_name(registry, name: str, key: str) -> None:

@@ -1,6 +1,9 @@
 """tfmtl-train and tfmtl-evaluate end to end on the synthetic corpus."""
 
 import json
+import os
+
+import pytest
 
 from tests.cli_helpers import TINY_CONFIG, run_binary
 
@@ -29,6 +32,29 @@ def test_bad_config_key_is_rejected_with_its_name(tmp_path):
                         "--config.training.stepz=20")
     assert result.returncode != 0
     assert "stepz" in result.stderr
+
+
+@pytest.mark.parametrize("binary", ["train", "sweep"])
+@pytest.mark.parametrize("override, message", [
+    # A misspelled leaf, then a misspelled section (ml_collections raises a KeyError there).
+    ("--config.model.encoders.shared.unitz=3",
+     "config.model.encoders.shared.unitz: unknown key; close matches: units"),
+    ("--config.model.encoder.units=3",
+     "config.model.encoder: unknown key; close matches: encoders, decoders"),
+    ("--config.training.batch_size.x=3",
+     "config.training.batch_size: holds 16 (int), not a section with a key 'x'"),
+    ("--config.model.decoders.a.units=3",
+     "config.model.decoders.a: unknown key; config.model.decoders has no keys"),
+])
+def test_a_misspelled_override_is_one_line_naming_the_key_and_close_matches(
+        tmp_path, binary, override, message):
+    where = [f"--workdir={tmp_path}"] if binary == "train" else [f"--runs_dir={tmp_path}"]
+    result = run_binary(binary, f"--config={TINY_CONFIG}", *where, "--config.training.steps=3",
+                        override)
+    assert result.returncode == 2, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
+    assert f"tfmtl-{binary}: error: {message}\n" in result.stderr
+    assert not os.listdir(tmp_path)
 
 
 def test_bad_config_value_is_rejected_with_its_name(tmp_path):

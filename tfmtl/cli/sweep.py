@@ -13,7 +13,7 @@ with 1 when a run failed (the report lists it), 2 on a bad request.
 
 import os
 
-from tfmtl.cli.common import quiet_tensorflow, run_main
+from tfmtl.cli.common import config_flags_parser, quiet_tensorflow, run_main
 
 quiet_tensorflow()
 
@@ -124,7 +124,7 @@ def main(argv):
 
 
 def run():
-    app.run(main)
+    app.run(main, flags_parser=config_flags_parser("tfmtl-sweep"))
 
 
 if __name__ == "__main__":

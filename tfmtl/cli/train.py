@@ -11,7 +11,7 @@ to resume a killed run.
 import shlex
 import sys
 
-from tfmtl.cli.common import quiet_tensorflow, run_main
+from tfmtl.cli.common import config_flags_parser, quiet_tensorflow, run_main
 
 quiet_tensorflow()
 
@@ -40,7 +40,7 @@ def main(argv):
 
 
 def run():
-    app.run(main)
+    app.run(main, flags_parser=config_flags_parser("tfmtl-train"))
 
 
 if __name__ == "__main__":

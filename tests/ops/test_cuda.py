@@ -3,6 +3,9 @@ NumPy where a GPU and CuPy are present (the lent GPU machine, see bench/README.m
 
 import importlib
 import os
+import re
+import shutil
+import subprocess
 import sys
 
 import numpy as np
@@ -25,8 +28,63 @@ def _cuda_module():
 def test_cuda_sources_were_built():
     m = _cuda_module()
     assert m is not None, "nvcc is present but the pybind11 CUDA module was not built"
-    assert m.device_count() >= 0
     assert m.workspace_size(2, 3, 17) == 5 * 3 * 2 * 32
+
+
+_NO_DEVICE = """
+import tfmtl.ops._tfmtl_kernels_cuda as m
+print(m.device_count())
+for call in (lambda: m.gradient_reversal_backward(0, 0.5, 10, 0, "float32", 0),
+             lambda: m.synchronize(0)):
+    try:
+        call()
+        print("no error")
+    except RuntimeError as e:
+        print(e)
+"""
+
+
+@pytest.mark.skipif(find_nvcc() is None, reason="no CUDA compiler: CUDA sources not built")
+def test_without_a_visible_device_the_count_is_0_and_calls_name_the_cuda_error():
+    # A fresh process, since CUDA reads CUDA_VISIBLE_DEVICES once; it holds with a GPU too.
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}
+    result = subprocess.run([sys.executable, "-c", _NO_DEVICE], capture_output=True, text=True,
+                            env=env, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    count, launch, synchronize = result.stdout.splitlines()
+    assert count == "0"
+    assert re.fullmatch(r"launch of GradientReversal \(float32\) failed: cudaError\w+: .+",
+                        launch), launch
+    assert re.fullmatch(r"cudaStreamSynchronize failed: .+", synchronize), synchronize
+
+
+def _driver_device_count() -> int | None:
+    """How many GPUs the driver lists (None: it cannot be told here)."""
+    if os.environ.get("CUDA_VISIBLE_DEVICES") is not None:
+        return None  # The runtime's view is then a subset, or a reordering.
+    smi = shutil.which("nvidia-smi")
+    if smi is None:
+        # No driver at all: no /dev/nvidiactl, no /proc/driver/nvidia.
+        has_driver = os.path.exists("/dev/nvidiactl") or os.path.isdir("/proc/driver/nvidia")
+        return None if has_driver else 0
+    listed = subprocess.run([smi, "-L"], capture_output=True, text=True, timeout=60)
+    if listed.returncode != 0:
+        return None
+    lines = listed.stdout.splitlines()
+    if any("MIG" in line for line in lines):
+        return None  # CUDA enumerates MIG instances, not GPUs.
+    return sum(line.startswith("GPU ") for line in lines)
+
+
+@pytest.mark.skipif(find_nvcc() is None, reason="no CUDA compiler: CUDA sources not built")
+def test_device_count_is_the_number_of_gpus_the_driver_lists():
+    m = _cuda_module()
+    assert m is not None, "nvcc is present but the pybind11 CUDA module was not built"
+    want = _driver_device_count()
+    if want is None:
+        pytest.skip("the GPUs CUDA sees cannot be counted here (CUDA_VISIBLE_DEVICES, MIG, "
+                    "or a driver without nvidia-smi)")
+    assert m.device_count() == want
 
 
 @pytest.mark.skipif(find_nvcc() is None, reason="no CUDA compiler: CUDA sources not built")

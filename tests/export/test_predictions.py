@@ -12,7 +12,18 @@ from tfmtl.export.predictions import (
     predict_records,
     records,
     signature_for,
+    split_outputs,
+    task_output_keys,
 )
+from tfmtl.tasks import TASKS, Classification, Tagging
+
+
+@TASKS.register("span_counting_predictions_test")
+class _SpanCounting(Tagging):
+    """A task type that serves one more output than a tagger."""
+
+    serving_schema = {**Tagging.serving_schema,
+                      "span_count": ("int32", "[batch]", "spans per sentence")}
 
 
 def _outputs():
@@ -90,3 +101,21 @@ def test_signature_names():
     assert signature_for(["a", "b"], True) == ("tokens", "tokens")
     assert signature_for(["a"], False) == ("a", "text")
     assert signature_for(["a"], True) == ("a_tokens", "tokens")
+
+
+def test_the_output_keys_are_the_task_types_serving_schemas():
+    keys = task_output_keys()
+    assert set(Tagging.serving_schema) | set(Classification.serving_schema) | {"span_count"} \
+        <= set(keys)
+    assert set(keys) == {key for name in TASKS.names()
+                         for key in TASKS.get(name).serving_schema}
+
+
+def test_a_task_types_own_output_is_grouped_with_its_task():
+    outputs = {**_outputs(), "ner_span_count": np.array([1, 0, 2], np.int32),
+               "ner_labels": _outputs()["pos_labels"], "an_unknown_output": np.zeros(3)}
+    by_task = split_outputs(outputs)
+    assert set(by_task) == {"pos", "label", "ner"}
+    assert set(by_task["ner"]) == {"span_count", "labels"}
+    assert by_task["ner"]["span_count"].tolist() == [1, 0, 2]
+    assert set(by_task["pos"]) == set(Tagging.serving_schema)

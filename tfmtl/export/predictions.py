@@ -12,7 +12,6 @@ from tfmtl.export.client import ClientError, Predictor
 DEFAULT_SIGNATURE = "serving_default"
 TOKENS_SIGNATURE = "tokens"
 _COMMON = ("tokens", "lengths", "num_tokens", "truncated")
-_TASK_KEYS = ("labels", "scores", "probabilities", "classes")
 
 
 def signature_for(tasks: Sequence[str] | None, pretokenized: bool) -> tuple[str, str]:
@@ -26,15 +25,27 @@ def _text(value: bytes) -> str:
     return value.decode("utf-8", errors="replace")
 
 
+def task_output_keys() -> tuple[str, ...]:
+    """Every key a task type serves (the ``serving_schema`` of each registered type), longest
+    first."""
+    from tfmtl.tasks import TASKS
+
+    keys = {key for name in TASKS.names() for key in TASKS.get(name).serving_schema}
+    return tuple(sorted(keys, key=lambda key: (-len(key), key)))
+
+
 def split_outputs(outputs: dict[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
-    """Groups ``<task>_<key>`` outputs by task name."""
+    """Groups ``<task>_<key>`` outputs by task name (keys: :func:`task_output_keys`)."""
+    keys = task_output_keys()
     tasks: dict[str, dict[str, np.ndarray]] = {}
     for name, value in outputs.items():
         if name in _COMMON:
             continue
-        task, _, key = name.rpartition("_")
-        if task and key in _TASK_KEYS:
-            tasks.setdefault(task, {})[key] = value
+        for key in keys:
+            task = name.removesuffix(f"_{key}")
+            if task and task != name:
+                tasks.setdefault(task, {})[key] = value
+                break
     return tasks
 
 

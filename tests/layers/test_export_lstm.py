@@ -132,3 +132,17 @@ def test_it_is_a_registered_implementation_that_never_uses_cudnn():
     assert ExportLSTM.from_config(layer.get_config()).use_cudnn is False
     with pytest.raises(ValueError, match="never uses cuDNN"):
         ExportLSTM(4, use_cudnn=True)
+
+
+def test_a_char_bilstm_built_with_it_equals_the_keras_one():
+    from tfmtl.layers.char_bilstm import CharBiLSTM
+
+    ids = np.random.default_rng(1).integers(1, 12, size=(2, 3, 6)).astype("int32")
+    ids[0, 1, 3:] = 0  # A short word.
+    ids[1, 2, :] = 0  # A padding word.
+    keras_chars, export_chars = CharBiLSTM(12, 4, 5), CharBiLSTM(12, 4, 5, lstm="export")
+    keras_chars.build((None, None, None))
+    export_chars.build((None, None, None))
+    export_chars.set_weights(keras_chars.get_weights())
+    got = tf.function(lambda x: export_chars(x, training=False))(ids)
+    _assert_same(got, keras_chars(ids, training=False))

@@ -11,16 +11,18 @@ import tensorflow as tf
 
 from tfmtl.config import ConfigError
 from tfmtl.data import Sentence, Vocabulary
+from tfmtl.layers.crf import CRF, crf_decode, crf_log_likelihood, crf_marginals
 from tfmtl.metrics import iobes_to_bio, is_span_tagset, span_f1, token_accuracy
 from tfmtl.tasks import TASKS, data_source
 from tfmtl.tasks.base import Loss, Task
 
+OUTPUTS = ("softmax", "crf")
 CONLLU_COLUMNS = ("lemma", "upos", "xpos", "feats", "head", "deprel", "deps", "misc")
 
 
 @TASKS.register("tagging")
 class Tagging(Task):
-    """A softmax over labels for every token, read from one encoder layer.
+    """A softmax over labels for every token, or a CRF over the sentence, read from one layer.
 
     Supervising a low-level task (POS) at a lower layer than a higher-level
     one (chunking) is Søgaard & Goldberg's low-level supervision: set the
@@ -28,12 +30,18 @@ class Tagging(Task):
     predicted label distribution to the layers above it, as in Hashimoto et
     al.'s joint many-task model. Labels that look like BIO/BIOES spans are
     also scored with span F1 exactly as the conlleval script scores them.
+    With ``output = "crf"`` the labels of a sentence are scored jointly by a
+    linear-chain CRF (learned transitions, sentence likelihood as the loss,
+    Viterbi decoding in graph, marginals as the served probabilities), the
+    BiLSTM-CRF the literature's tagging numbers are measured with.
 
     Reference:
         Søgaard and Goldberg, "Deep multi-task learning with low level tasks
         supervised at lower layers", ACL 2016. Hashimoto, Xiong, Tsuruoka and
         Socher, "A joint many-task model: growing a neural network for
-        multiple NLP tasks", EMNLP 2017.
+        multiple NLP tasks", EMNLP 2017. Lample, Ballesteros, Subramanian,
+        Kawakami and Dyer, "Neural architectures for named entity recognition",
+        NAACL 2016 (the CRF output).
     """
 
     target_key = "tags"
@@ -51,6 +59,9 @@ class Tagging(Task):
         # Feed the predicted label distribution, through a learned label embedding of this
         # size, into the encoder layers above this task's (Hashimoto et al. 2017; 0 = off).
         c.label_embedding = 0
+        # "softmax": each token's label on its own; "crf": a linear-chain CRF over the
+        # sentence's labels (Lample et al. 2016), Viterbi decoding.
+        c.output = "softmax"
         return c
 
     @classmethod
@@ -86,6 +97,12 @@ class Tagging(Task):
         if entry.label_embedding < 0:
             raise ConfigError(f"{key}.label_embedding",
                               f"must be >= 0, got {entry.label_embedding}")
+        if entry.output not in OUTPUTS:
+            raise ConfigError(f"{key}.output",
+                              f"unknown output {entry.output!r}; use one of {', '.join(OUTPUTS)}")
+        if entry.output == "crf" and entry.label_embedding:
+            raise ConfigError(f"{key}.label_embedding", "feeds a per-token label distribution "
+                              "upwards; it needs output='softmax', not 'crf'")
 
     @classmethod
     def metric_names(cls):
@@ -113,7 +130,12 @@ class Tagging(Task):
         if self.config.hidden:
             x = keras.layers.Dense(self.config.hidden, activation="tanh",
                                    name=f"{self.name}_hidden")(x)
-        return {"logits": keras.layers.Dense(len(self.labels), name=f"{self.name}_logits")(x)}
+        logits = keras.layers.Dense(len(self.labels), name=f"{self.name}_logits")(x)
+        if self.config.output == "softmax":
+            return {"logits": logits}
+        lengths = keras.ops.sum(keras.ops.cast(features.mask, "int32"), axis=1)
+        return {"logits": logits, "crf": CRF(len(self.labels), name=f"{self.name}_crf")(logits),
+                "lengths": lengths}
 
     def label_features(self, outputs):
         """The label distribution times a label embedding, when configured."""
@@ -130,10 +152,16 @@ class Tagging(Task):
         logits = outputs["logits"]
         tags = batch["tags"]
         mask = tf.sequence_mask(batch["lengths"], tf.shape(tags)[1], dtype=logits.dtype)
+        if self.config.output == "crf":
+            # The sentences' negative log-likelihood, averaged per token like the softmax's.
+            likelihood = crf_log_likelihood(logits, tags, batch["lengths"], outputs["crf"])
+            return {self.name: Loss(-tf.reduce_sum(likelihood), tf.reduce_sum(mask))}
         xent = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tags, logits=logits)
         return {self.name: Loss(tf.reduce_sum(xent * mask), tf.reduce_sum(mask))}
 
     def predict(self, outputs):
+        if self.config.output == "crf":
+            return crf_decode(outputs["logits"], outputs["lengths"], outputs["crf"])
         return tf.argmax(outputs["logits"], axis=-1, output_type=tf.int32)
 
     def serving_outputs(self, outputs, lengths, classes):
@@ -143,16 +171,23 @@ class Tagging(Task):
             ``labels``: string [B, T], ``""`` past a sentence's end (T: the longest
             sentence, 0 when every sentence is empty); ``scores``: float32 [B, T], the
             probability of each label (0 past the end); ``probabilities``: float32
-            [B, T, C] (0 past the end); ``classes``: string [B, C], the label of each
+            [B, T, C] (0 past the end; with a CRF output, each token's label marginals); ``classes``: string [B, C], the label of each
             probability.
         """
         time = tf.maximum(tf.reduce_max(lengths), 0)
         logits = outputs["logits"][:, :time]
         mask = tf.sequence_mask(lengths, time)
-        probabilities = tf.nn.softmax(logits) * tf.cast(mask, logits.dtype)[:, :, None]
+        if self.config.output == "crf":
+            ids = crf_decode(logits, lengths, outputs["crf"])
+            probabilities = crf_marginals(logits, lengths, outputs["crf"])
+            scores = tf.gather(probabilities, ids, batch_dims=2) * tf.cast(mask, logits.dtype)
+        else:
+            ids = tf.argmax(logits, axis=-1, output_type=tf.int32)
+            probabilities = tf.nn.softmax(logits) * tf.cast(mask, logits.dtype)[:, :, None]
+            scores = tf.reduce_max(probabilities, axis=-1)
         return {
-            "labels": tf.where(mask, tf.gather(classes, self.predict({"logits": logits})), ""),
-            "scores": tf.reduce_max(probabilities, axis=-1),
+            "labels": tf.where(mask, tf.gather(classes, ids), ""),
+            "scores": scores,
             "probabilities": probabilities,
             "classes": tf.broadcast_to(classes, tf.stack([tf.shape(lengths)[0],
                                                           tf.shape(classes)[0]])),

@@ -171,8 +171,8 @@ class Tagging(Task):
             ``labels``: string [B, T], ``""`` past a sentence's end (T: the longest
             sentence, 0 when every sentence is empty); ``scores``: float32 [B, T], the
             probability of each label (0 past the end); ``probabilities``: float32
-            [B, T, C] (0 past the end; with a CRF output, each token's label marginals); ``classes``: string [B, C], the label of each
-            probability.
+            [B, T, C] (0 past the end; with a CRF output, each token's label
+            marginals); ``classes``: string [B, C], the label of each probability.
         """
         time = tf.maximum(tf.reduce_max(lengths), 0)
         logits = outputs["logits"][:, :time]

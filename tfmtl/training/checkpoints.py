@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tempfile
 
 import tensorflow as tf
 
-from tfmtl.experiment.weights import BEST_DIR, CHECKPOINT_DIR
+from tfmtl.experiment.weights import BEST_DIR, CHECKPOINT_DIR, restore_model
 
 
 class RunState(tf.Module):
@@ -32,7 +33,10 @@ class Checkpoints:
     reference dev score. TensorFlow writes a checkpoint's files before it
     atomically updates the pointer file, so a run killed while saving resumes
     from the previous checkpoint. In multi-worker training every worker saves
-    (the collectives need it) but only the chief writes into the workdir.
+    (the collectives need it) but only the chief writes into the workdir; the
+    others save into a scratch folder of their own (:func:`scratch_dir`),
+    removed by :meth:`close` and, after a worker was killed, when it restarts.
+    Every worker resumes from the chief's checkpoints.
 
     Args:
         workdir: the run's folder.
@@ -43,13 +47,19 @@ class Checkpoints:
         chief: whether this worker owns the workdir
             (``strategy.extended.should_checkpoint``).
         extra: more trackables saved in the resumable checkpoints (a weighting's state).
+        worker: this worker's index (names its scratch folder off the chief).
     """
 
     def __init__(self, workdir: str, model, optimizer=None, state: RunState | None = None,
-                 keep: int = 2, chief: bool = True, extra: dict | None = None):
+                 keep: int = 2, chief: bool = True, extra: dict | None = None,
+                 worker: int = 0):
         self.chief = chief
-        root = workdir if chief else tempfile.mkdtemp(prefix="tfmtl-worker-")
-        self._scratch = None if chief else root
+        self._scratch = None if chief else scratch_dir(workdir, worker)
+        if self._scratch:
+            shutil.rmtree(self._scratch, ignore_errors=True)  # what a killed worker left
+            os.makedirs(self._scratch)
+        root = self._scratch or workdir
+        self._model = model
         # Keras 3 does not expose its layers' random seed generators (dropout) to checkpoint
         # tracking: save the model's non-trainable variables explicitly, or a resumed run
         # would draw other dropout masks than an uninterrupted one.
@@ -78,6 +88,19 @@ class Checkpoints:
         self.checkpoint.restore(latest).assert_existing_objects_matched()
         return True
 
+    def restore_best(self) -> str:
+        """Loads the best model's weights into the model; returns the checkpoint's path.
+
+        This worker's own best checkpoint, when it saved one in this session (off the
+        chief, the scratch copy of the chief's: the same weights, read without racing the
+        chief's writes), else the workdir's (``restore_model``: best, else latest).
+        """
+        path = self.best_manager.latest_checkpoint
+        if path is None:
+            return restore_model(self.workdir, self._model, "best")
+        self.best_checkpoint.restore(path).expect_partial().assert_existing_objects_matched()
+        return path
+
     def save(self, step: int) -> None:
         self.manager.save(checkpoint_number=step)
 
@@ -87,3 +110,13 @@ class Checkpoints:
     def close(self) -> None:
         if self._scratch:
             shutil.rmtree(self._scratch, ignore_errors=True)
+
+
+def scratch_dir(workdir: str, worker: int) -> str:
+    """The folder a worker other than the chief saves its checkpoints into.
+
+    In the system's temporary folder, named after the workdir and the worker's index, so
+    that a worker restarted after being killed finds and removes the one it left.
+    """
+    digest = hashlib.sha256(os.path.abspath(workdir).encode()).hexdigest()[:16]
+    return os.path.join(tempfile.gettempdir(), f"tfmtl-worker{worker}-{digest}")

@@ -39,3 +39,19 @@ def make_strategy(distribute_config: ml_collections.ConfigDict) -> tf.distribute
         )
         return tf.distribute.MultiWorkerMirroredStrategy(communication_options=options)
     raise ConfigError("config.distribute.strategy", f"unknown strategy {d.strategy!r}")
+
+
+def worker_index(strategy: tf.distribute.Strategy) -> int:
+    """This process's index among the workers of `strategy` (0 in one process)."""
+    resolver = strategy.cluster_resolver
+    return int(resolver.task_id or 0) if resolver is not None else 0
+
+
+def sync_workers(strategy: tf.distribute.Strategy) -> None:
+    """Returns once every worker of a MultiWorkerMirroredStrategy has called it.
+
+    An all-reduce of one number: a barrier. Without more than one worker it returns at once.
+    """
+    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        strategy.reduce(tf.distribute.ReduceOp.SUM, strategy.run(lambda: tf.constant(1.0)),
+                        axis=None)

@@ -14,12 +14,12 @@ from absl import logging
 from tfmtl import config as config_lib
 from tfmtl.config import ConfigError
 from tfmtl.data.pipeline import default_bucket_boundaries, make_dataset
-from tfmtl.experiment import CONFIG_FILE, VOCAB_DIR, Experiment, restore_model
+from tfmtl.experiment import CONFIG_FILE, VOCAB_DIR, Experiment
 from tfmtl.files import atomic_write_text
 from tfmtl.training.callbacks import Run, make_callbacks
 from tfmtl.training.callbacks.summaries import message
 from tfmtl.training.checkpoints import Checkpoints, RunState
-from tfmtl.training.distribute import make_strategy
+from tfmtl.training.distribute import make_strategy, sync_workers, worker_index
 from tfmtl.training.evaluation import Evaluator, format_metrics
 from tfmtl.training.optimizers import build_optimizer
 from tfmtl.training.samplers import make_sampler
@@ -93,8 +93,10 @@ def _group_sampler(experiment: Experiment, groups: list[tuple[str, ...]], refere
     for group in groups:
         name = "+".join(group)
         tasks = [experiment.task_by_name[task] for task in group]
+        # Tasks that accompany another train in its batches: their ratio does not count.
+        leaders = [task for task in tasks if task.accompanies is None] or tasks
         entries[name] = ml_collections.ConfigDict(
-            {"mixing_ratio": max(task.config.mixing_ratio for task in tasks)}
+            {"mixing_ratio": max(task.config.mixing_ratio for task in leaders)}
         )
         sizes[name] = len(experiment.sentences(group[0], "train"))
         if reference in group:
@@ -120,17 +122,20 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
     """
     check_training(config)
     workdir = os.path.abspath(workdir)
-    os.makedirs(workdir, exist_ok=True)
     resuming = check_resume(config, workdir)
     strategy = make_strategy(config.distribute)
+    # Only the chief writes the workdir, and only once every worker has looked into it:
+    # a worker still starting up would otherwise see a half-written run and "resume" it.
+    sync_workers(strategy)
     chief = strategy.extended.should_checkpoint
     if chief:
+        os.makedirs(workdir, exist_ok=True)
         _write_run_files(config, workdir, command)
     keras.utils.set_random_seed(config.seed)
-    experiment = (Experiment.load_vocabularies(config, workdir)
-                  if resuming and os.path.isdir(os.path.join(workdir, VOCAB_DIR))
+    saved_vocabularies = resuming and os.path.isdir(os.path.join(workdir, VOCAB_DIR))
+    experiment = (Experiment.load_vocabularies(config, workdir) if saved_vocabularies
                   else Experiment.create(config))
-    if chief and not resuming:
+    if chief and not saved_vocabularies:
         experiment.save_vocabularies(workdir)
     _log_tasks(experiment)
     t = config.training
@@ -143,7 +148,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
         if weighting is not None:
             weighting.build()
     checkpoints = Checkpoints(workdir, model.model, optimizer, state, keep=t.keep_checkpoints,
-                              chief=chief, extra={"weighting": weighting} if weighting else None)
+                              chief=chief, extra={"weighting": weighting} if weighting else None,
+                              worker=worker_index(strategy))
     if checkpoints.restore_latest():
         logging.info("resumed from step %d", int(state.step.numpy()))
     start = int(state.step.numpy())
@@ -231,7 +237,7 @@ def _numpy(stats) -> dict:
 
 
 def _final_evaluation(run: Run, evaluator: Evaluator) -> dict:
-    restore_model(run.workdir, run.model.model, "best")
+    run.checkpoints.restore_best()
     final = {
         "reference_task": config_lib.reference_task(run.config),
         "best_step": int(run.state.best_step.numpy()),

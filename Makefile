@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 WORKDIR ?= runs/quickstart
 
-.PHONY: install quickstart test lint clean
+.PHONY: install quickstart test test-slow lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ quickstart: install
 
 test: install
 	$(BIN)/python -m pytest -q tests
+
+# The long end-to-end tests (marked slow; CI runs them after the default suite).
+test-slow: install
+	$(BIN)/python -m pytest -q --runslow -m slow tests
 
 # ruff, and the import-linter contract of DESIGN.md's layers (pyproject.toml).
 lint: install

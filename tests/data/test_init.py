@@ -10,7 +10,7 @@ REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 def test_public_names_resolve():
     for name in tfmtl.data.__all__:
         assert getattr(tfmtl.data, name) is not None, name
-    assert set(tfmtl.data.READERS) == {"conllu", "conll", "tsv"}
+    assert set(tfmtl.data.READERS) == {"conllu", "conll", "tsv", "text"}
 
 
 def test_reading_and_vocabularies_do_not_load_tensorflow():

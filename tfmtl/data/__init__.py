@@ -25,6 +25,7 @@ from tfmtl.data.synthetic import (
     synthetic_splits,
     write_corpus,
 )
+from tfmtl.data.text import read_text
 from tfmtl.data.trees import Tree, parse_tree
 from tfmtl.data.tsv import read_tsv
 from tfmtl.data.vocabulary import Vocabulary, build_char_vocabulary
@@ -51,6 +52,7 @@ __all__ = [
     "read_conll",
     "read_conllu",
     "read_parallel",
+    "read_text",
     "read_tsv",
     "synthetic_splits",
     "write_corpus",

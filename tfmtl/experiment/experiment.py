@@ -129,13 +129,19 @@ class Experiment:
 
     def groups(self, joint: bool) -> list[tuple[Task, ...]]:
         """The units a training step trains: single tasks, or with `joint` the tasks that
-        read the same training sentences together (in config order)."""
-        if not joint:
-            return [(task,) for task in self.tasks]
-        groups: dict[tuple, list[Task]] = {}
+        read the same training sentences together (in config order). A task that
+        accompanies another (:attr:`Task.accompanies`) is always in that task's unit."""
+        units: dict = {}
         for task in self.tasks:
-            groups.setdefault(train_source(task.config.data), []).append(task)
-        return [tuple(group) for group in groups.values()]
+            if task.accompanies is None:
+                key = train_source(task.config.data) if joint else task.name
+                units.setdefault(key, []).append(task)
+        for task in self.tasks:
+            if task.accompanies is not None:
+                unit = next(u for u in units.values()
+                            if any(t.name == task.accompanies for t in u))
+                unit.append(task)
+        return [tuple(unit) for unit in units.values()]
 
     @functools.cache  # noqa: B019
     def train_examples(self, group: tuple[str, ...]) -> list[dict[str, np.ndarray]]:

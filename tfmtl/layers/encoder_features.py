@@ -23,6 +23,9 @@ class EncoderFeatures:
         states: per layer, its final states ``(h, c)`` per direction (forward first),
             when the encoder was built to return them (else empty).
         name: the encoder's name.
+        words: int [batch, time], the word ids the encoder read (before word dropout), for
+            heads whose targets are the words themselves (language models); set by the model
+            builder.
     """
 
     outputs: list
@@ -31,6 +34,7 @@ class EncoderFeatures:
     bidirectional: bool
     states: list = dataclasses.field(default_factory=list)
     name: str = ""
+    words: object = None
 
     @property
     def num_layers(self) -> int:

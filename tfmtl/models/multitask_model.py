@@ -135,7 +135,8 @@ def build_multitask_model(model_config: ml_collections.ConfigDict, tasks: Sequen
     for name, encoder in encoders.items():
         readers = [task for task in tasks if task.config.encoder == name]
         scheme = SHARING.get(encoder.sharing or m.sharing)(name, encoder, seed)
-        shared = scheme(embedded, mask, readers, lambda task, features: task.build_head(features))
+        shared = scheme(embedded, mask, readers, lambda task, features: task.build_head(
+            dataclasses.replace(features, words=inputs["words"])))
         outputs.update(shared.outputs)
         for loss_name, value in shared.losses.items():
             losses[f"{name}/{loss_name}"] = value

@@ -10,9 +10,10 @@ from tfmtl.registry import Registry
 
 TASKS = Registry("task type", "tfmtl.tasks")
 
-__all__ = ["TASKS", "Task", "Tagging", "Classification"]
+__all__ = ["TASKS", "Classification", "LanguageModel", "Tagging", "Task"]
 
-_EXPORTS = {"Task": "base", "Tagging": "tagging", "Classification": "classification"}
+_EXPORTS = {"Task": "base", "Tagging": "tagging", "Classification": "classification",
+            "LanguageModel": "language_model"}
 
 
 def __getattr__(name):

@@ -60,6 +60,12 @@ class Task:
         self.config = config
         self.labels: Vocabulary | None = None
 
+    @property
+    def accompanies(self) -> str | None:
+        """The task in whose batches this one trains (an auxiliary objective on that task's
+        sentences, e.g. a language model), or None for a task with batches of its own."""
+        return None
+
     # Config ---------------------------------------------------------------
 
     @classmethod

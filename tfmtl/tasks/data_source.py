@@ -21,7 +21,8 @@ SYNTHETIC_COLUMNS = ("pos", "chunk", "ner")
 def data_config() -> ml_collections.ConfigDict:
     """The `data` section shared by every task type."""
     c = ml_collections.ConfigDict()
-    # "conllu", "conll" (word-per-line columns), "tsv" (label<TAB>text) or "synthetic".
+    # "conllu", "conll" (word-per-line columns), "tsv" (label<TAB>text), "text" (one
+    # unlabelled sentence per line) or "synthetic".
     c.format = "conll"
     c.train = ""  # Training file (relative paths resolve against config.data_dir).
     c.dev = ""  # Dev file; "" with holdout > 0 takes the last `holdout` training sentences.

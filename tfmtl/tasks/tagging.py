@@ -69,8 +69,9 @@ class Tagging(Task):
         super().resolve_config(entry, key, config, check_files=check_files)
         data = entry.data
         column = data.column
-        if data.format == "tsv":
-            raise ConfigError(f"{key}.data.format", "tagging needs token labels; tsv has none")
+        if data.format in ("tsv", "text"):
+            raise ConfigError(f"{key}.data.format",
+                              f"tagging needs token labels; {data.format} has none")
         if data.format == "conllu" and column not in CONLLU_COLUMNS:
             raise ConfigError(
                 f"{key}.data.column",

@@ -12,7 +12,8 @@ import tensorflow as tf
 
 from tfmtl.config import ConfigError
 from tfmtl.data import Sentence, Vocabulary
-from tfmtl.tasks import TASKS, data_source
+from tfmtl.tasks import TASKS
+from tfmtl.tasks.auxiliary import Accompanying
 from tfmtl.tasks.base import Loss, Task
 
 DIRECTIONS = ("auto", "both", "forward", "backward")
@@ -22,7 +23,7 @@ _FIRST_WORD = 2
 
 
 @TASKS.register("language_model")
-class LanguageModel(Task):
+class LanguageModel(Accompanying, Task):
     """Rei's language-modelling objective on an encoder layer: no labels needed.
 
     On the chosen layer, the forward LSTM's state at position t predicts word
@@ -56,9 +57,6 @@ class LanguageModel(Task):
     @classmethod
     def default_config(cls) -> ml_collections.ConfigDict:
         c = super().default_config()
-        # The task whose training sentences (in the same batches) the objective reads;
-        # "" = this entry's own data (e.g. an unlabelled text file, data.format = "text").
-        c.accompanies = ""
         c.vocab = 7500  # Most frequent words predicted; every other word is one class.
         c.hidden = 50  # Units of the tanh layer before each direction's softmax.
         # "auto" (both on a BiLSTM, forward on an LSTM), "both", "forward" or "backward".
@@ -69,19 +67,6 @@ class LanguageModel(Task):
 
     @classmethod
     def resolve_config(cls, entry, key, config, *, check_files):
-        if entry.accompanies:
-            if entry.accompanies not in config.tasks:
-                raise ConfigError(f"{key}.accompanies", f"unknown task {entry.accompanies!r}; "
-                                  f"known: {', '.join(config.tasks)}")
-            main = config.tasks[entry.accompanies]
-            if main.type == "language_model" or entry.accompanies == key.rsplit(".", 1)[-1]:
-                raise ConfigError(f"{key}.accompanies", f"{entry.accompanies!r} is a language "
-                                  "model itself; name the task whose sentences this one reads")
-            if entry.data.to_dict() not in (data_source.data_config().to_dict(),
-                                            main.data.to_dict()):
-                raise ConfigError(f"{key}.data", "set either accompanies (read that task's "
-                                  "sentences) or data (sentences of its own), not both")
-            entry.data = main.data.copy_and_resolve_references()
         super().resolve_config(entry, key, config, check_files=check_files)
         for name in ("vocab", "hidden"):
             if entry[name] < 1:
@@ -111,10 +96,6 @@ class LanguageModel(Task):
     def metric_names(cls):
         return ("accuracy", "perplexity", "forward_accuracy", "forward_perplexity",
                 "backward_accuracy", "backward_perplexity")
-
-    @property
-    def accompanies(self) -> str | None:
-        return self.config.accompanies or None
 
     def uses(self, direction: str) -> bool:
         """Whether the objective trains `direction` ("auto" is resolved by then)."""

@@ -67,7 +67,22 @@ class Tagging(Task):
     @classmethod
     def resolve_config(cls, entry, key, config, *, check_files):
         super().resolve_config(entry, key, config, check_files=check_files)
-        data = entry.data
+        cls.check_label_source(entry.data, key)
+        if entry.hidden < 0:
+            raise ConfigError(f"{key}.hidden", f"must be >= 0, got {entry.hidden}")
+        if entry.label_embedding < 0:
+            raise ConfigError(f"{key}.label_embedding",
+                              f"must be >= 0, got {entry.label_embedding}")
+        if entry.output not in OUTPUTS:
+            raise ConfigError(f"{key}.output",
+                              f"unknown output {entry.output!r}; use one of {', '.join(OUTPUTS)}")
+        if entry.output == "crf" and entry.label_embedding:
+            raise ConfigError(f"{key}.label_embedding", "feeds a per-token label distribution "
+                              "upwards; it needs output='softmax', not 'crf'")
+
+    @classmethod
+    def check_label_source(cls, data, key: str) -> None:
+        """Checks that `data` has token labels where ``data.column`` says."""
         column = data.column
         if data.format in ("tsv", "text"):
             raise ConfigError(f"{key}.data.format",
@@ -93,17 +108,6 @@ class Tagging(Task):
                     f"{key}.data.column",
                     f"{column!r}: give the label column's index, e.g. '1' or '-1' (the last)",
                 )
-        if entry.hidden < 0:
-            raise ConfigError(f"{key}.hidden", f"must be >= 0, got {entry.hidden}")
-        if entry.label_embedding < 0:
-            raise ConfigError(f"{key}.label_embedding",
-                              f"must be >= 0, got {entry.label_embedding}")
-        if entry.output not in OUTPUTS:
-            raise ConfigError(f"{key}.output",
-                              f"unknown output {entry.output!r}; use one of {', '.join(OUTPUTS)}")
-        if entry.output == "crf" and entry.label_embedding:
-            raise ConfigError(f"{key}.label_embedding", "feeds a per-token label distribution "
-                              "upwards; it needs output='softmax', not 'crf'")
 
     @classmethod
     def metric_names(cls):

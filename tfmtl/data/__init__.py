@@ -13,6 +13,7 @@ from tfmtl.data.corpus_statistics import (
     oov_rate,
 )
 from tfmtl.data.errors import DataError
+from tfmtl.data.lexicon import read_lexicon
 from tfmtl.data.parallel import read_parallel
 from tfmtl.data.pipeline import default_bucket_boundaries, make_dataset
 from tfmtl.data.readers import READERS
@@ -51,6 +52,7 @@ __all__ = [
     "parse_tree",
     "read_conll",
     "read_conllu",
+    "read_lexicon",
     "read_parallel",
     "read_text",
     "read_tsv",

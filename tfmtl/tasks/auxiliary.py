@@ -45,3 +45,16 @@ class Accompanying:
     @property
     def accompanies(self) -> str | None:
         return self.config.accompanies or None
+
+
+LOWERCASE = ("auto", "yes", "no")
+
+
+def resolve_lowercase(entry, key: str, config) -> None:
+    """Checks ``entry.lowercase`` and resolves "auto" to what the task's embeddings do."""
+    if entry.lowercase not in LOWERCASE:
+        raise ConfigError(f"{key}.lowercase", f"{entry.lowercase!r} is not one of "
+                          f"{', '.join(LOWERCASE)}")
+    if entry.lowercase == "auto":
+        language = config.model.encoders[entry.encoder].language
+        entry.lowercase = "yes" if config.model.embeddings[language].lowercase else "no"

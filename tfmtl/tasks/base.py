@@ -49,6 +49,9 @@ class Task:
     target_key: ClassVar[str] = ""
     # The fields of an example the task reads (each in its encoder's language).
     input_fields: ClassVar[tuple[str, ...]] = ("words",)
+    # Whether :meth:`predict` gives one row per token ([batch, time, ...]) rather than per
+    # sentence; the evaluator trims token rows to each sentence's length.
+    predicts_tokens: ClassVar[bool] = False
     # Whether an export serves the task unless told otherwise (auxiliary tasks: False).
     exported_by_default: ClassVar[bool] = True
     # What an export serves for this task: output key -> (dtype, shape, doc); the export

@@ -53,6 +53,7 @@ class LanguageModel(Accompanying, Task):
     """
 
     exported_by_default = False
+    predicts_tokens = True
 
     @classmethod
     def default_config(cls) -> ml_collections.ConfigDict:

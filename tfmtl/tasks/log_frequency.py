@@ -8,13 +8,10 @@ from collections.abc import Sequence
 
 import ml_collections
 
-from tfmtl.config import ConfigError
 from tfmtl.data import Sentence, Vocabulary
 from tfmtl.tasks import TASKS
-from tfmtl.tasks.auxiliary import Accompanying
+from tfmtl.tasks.auxiliary import Accompanying, resolve_lowercase
 from tfmtl.tasks.tagging import Tagging
-
-LOWERCASE = ("auto", "yes", "no")
 
 
 @TASKS.register("log_frequency")
@@ -46,12 +43,7 @@ class LogFrequency(Accompanying, Tagging):
     @classmethod
     def resolve_config(cls, entry, key, config, *, check_files):
         super().resolve_config(entry, key, config, check_files=check_files)
-        if entry.lowercase not in LOWERCASE:
-            raise ConfigError(f"{key}.lowercase", f"{entry.lowercase!r} is not one of "
-                              f"{', '.join(LOWERCASE)}")
-        if entry.lowercase == "auto":
-            language = config.model.encoders[entry.encoder].language
-            entry.lowercase = "yes" if config.model.embeddings[language].lowercase else "no"
+        resolve_lowercase(entry, key, config)
 
     @classmethod
     def check_label_source(cls, data, key):

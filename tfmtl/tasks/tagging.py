@@ -45,6 +45,7 @@ class Tagging(Task):
     """
 
     target_key = "tags"
+    predicts_tokens = True
     serving_schema = {
         "labels": ("string", "[batch, T]", "label of each token, \"\" past the end"),
         "scores": ("float32", "[batch, T]", "probability of each token's label"),

@@ -51,7 +51,7 @@ class Evaluator:
             features = {name: batch[name] for name in self.input_names}
             ids = self._predict[task_name](features).numpy()
             lengths = batch["lengths"].numpy()
-            if ids.ndim >= 2:  # Per token (and maybe more per token): trim the padding.
+            if self.experiment.task_by_name[task_name].predicts_tokens:  # Trim the padding.
                 predictions.extend(row[:n] for row, n in zip(ids, lengths, strict=True))
             else:
                 predictions.extend(ids)

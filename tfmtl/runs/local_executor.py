@@ -75,6 +75,11 @@ class LocalExecutor:
         self.workers = workers
         self.python = python
 
+    @property
+    def slots_at_once(self) -> int:
+        """Runs that execute at once (the progress bar's ETA divides the work by it)."""
+        return self.workers
+
     def execute(self, store: RunStore, runs: Sequence[Run], on_event: EventCallback) -> dict:
         """Executes `runs`; returns ``{run_id: outcome}`` (finished, cached or failed)."""
         pending = collections.deque(runs)

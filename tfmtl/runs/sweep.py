@@ -287,10 +287,14 @@ class Sweep:
         labels: dict[str, list[str]] = {}
         for cell in self.runs:
             labels.setdefault(cell.run.id, []).append(f"{cell.variant}, seed {cell.seed}")
-        bar = SweepProgress(len(to_run), cached=len(cached), stream=stream, bar=progress)
-        outcomes = executor.execute(
-            store, to_run, lambda kind, run_id: bar.event(kind, run_id,
-                                                          "; ".join(labels[run_id])))
+        bar = SweepProgress(len(to_run), cached=len(cached), stream=stream, bar=progress,
+                            slots=getattr(executor, "slots_at_once", None))
+        try:
+            outcomes = executor.execute(
+                store, to_run, lambda kind, run_id: bar.event(kind, run_id,
+                                                              "; ".join(labels[run_id])))
+        finally:
+            bar.close()
         cached_ids = {run.id for run in cached}
         cached_ids.update(run_id for run_id, o in outcomes.items() if o == "cached")
         entries = []

@@ -18,6 +18,8 @@ def sweep_env() -> dict:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(REPO_ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # On the CPU everywhere: a GPU would change the numbers the tests compare.
+    env["CUDA_VISIBLE_DEVICES"] = ""
     return env
 
 

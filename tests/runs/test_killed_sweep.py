@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -62,12 +63,18 @@ def test_a_killed_sweep_resumes_and_reruns_nothing_finished(tmp_path):
     assert not processes_using(store_dir)
     assert store.record(long)["status"] == "running" and store.status(long) == "stopped"
     assert trainings(store_dir) == {short: 1, long: 1}
+    with open(os.path.join(store.workdir(long), "checkpoints", "checkpoint"),
+              encoding="utf-8") as f:
+        saved = int(re.search(r'model_checkpoint_path: "ckpt-(\d+)"', f.read()).group(1))
+    assert 0 < saved < 300
 
     result = run_sweep(*args)
     assert result.returncode == 0, result.stderr
     assert trainings(store_dir) == {short: 1, long: 2}  # Only the killed run trained again...
     attempts = store.record(long)["attempts"]
-    assert len(attempts) == 2 and attempts[1]["resumed"]  # ...from its checkpoints.
+    # ...from the checkpoint the killed attempt saved last, as tfmtl-train itself logged it.
+    assert len(attempts) == 2 and attempts[1]["resumed_from_step"] == saved
+    assert store.record(short)["attempts"][0]["resumed_from_step"] is None
     with open(store.path(long, "metrics.json"), encoding="utf-8") as f:
         assert json.load(f)["steps"] == 300
     report = read_report(str(tmp_path / "report"))

@@ -73,3 +73,16 @@ def test_a_changed_model_key_is_a_new_run(local_sweep):
     cached, to_run = sweep.plan(RunStore(store))
     assert [run.id for run in cached] == [ids["base"]]  # base and log are one run.
     assert len(to_run) == 1 and to_run[0].id not in ids.values()
+
+
+def test_each_local_run_is_pinned_to_its_share_of_the_cores(local_sweep):
+    """--workers=2 --cpus_per_run=1: each worker (and the tfmtl-train it starts, which
+    inherits its affinity) runs on its slot's one core with one TensorFlow thread."""
+    store, report_dir, _ = local_sweep
+    for run in read_report(report_dir)["runs"]:
+        if run["status"] != "finished":
+            continue
+        attempt = RunStore(store).record(run["id"])["attempts"][-1]
+        assert attempt["placement"]["executor"] == "local"
+        assert len(attempt["cores"]) == 1 and attempt["cores"] == attempt["placement"]["cores"]
+        assert attempt["threads"] == 1

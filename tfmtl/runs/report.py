@@ -201,7 +201,8 @@ def report_markdown(report: dict[str, Any], metrics: Sequence[str] | None = None
         f"Config `{sweep['config']}`, seeds {', '.join(str(s) for s in sweep['seeds'])}, "
         f"{len(sweep['variants'])} variants, baseline `{report['baseline']}`; "
         f"run store `{sweep['runs_dir']}`.", "",
-        f"Compute: {compute['runs']} runs ({compute['trained']} trained now, "
+        f"Compute: {compute['runs']} run{'' if compute['runs'] == 1 else 's'} "
+        f"({compute['trained']} trained now, "
         f"{compute['cached']} cached, {compute['failed']} failed), {compute['steps']} "
         f"training steps, {compute['run_wall_s']:.0f} s of run wall time; this sweep took "
         f"{compute['sweep_wall_s']:.0f} s ({compute['executor']} executor).", "",

@@ -7,7 +7,8 @@ Ray task). The worker
    and returns at once when the run has finished meanwhile;
 2. runs ``tfmtl-train`` (``python -m tfmtl.cli.train``) into the run's
    workdir, which resumes from the newest checkpoint when an earlier attempt
-   was killed;
+   was killed (the attempt records the step it resumed from, as
+   ``tfmtl-train`` logged it: ``resumed_from_step``, None when it started at 0);
 3. checks that the config ``tfmtl-train`` resolved is the one the run is
    identified by, predicts the test split with the best checkpoint
    (:func:`tfmtl.runs._core.predict_split`), checks that the predictions score
@@ -52,6 +53,8 @@ ALREADY_FINISHED = 3
 # beyond float rounding mean the stored predictions are not the run's.
 _TOLERANCE = 1e-6
 _PR_SET_PDEATHSIG = 1
+# What tfmtl.training.trainer logs when it restored a resumable checkpoint.
+_RESUMED = re.compile(r"\] resumed from step (\d+)$", re.MULTILINE)
 
 
 def die_with_parent(parent: int | None = None) -> None:
@@ -121,6 +124,12 @@ def _error_line(log: str) -> str:
     return lines[-1] if lines else "tfmtl-train printed nothing"
 
 
+def resumed_from_step(log: str) -> int | None:
+    """The step ``tfmtl-train`` says it resumed from in its log, or None (it started at 0)."""
+    found = _RESUMED.findall(log)
+    return int(found[-1]) if found else None
+
+
 def _check_config(store: RunStore, run_id: str) -> None:
     """Raises unless the workdir's config.json is the config the run is identified by."""
     trained = identity_config(run_store.read_json(os.path.join(store.workdir(run_id),
@@ -170,7 +179,6 @@ def execute(store: RunStore, run_id: str, spec: RunSpec, *, threads: int = 0,
             else None,
             "placement": dict(placement or {}),
             "command": spec.train_command(store.workdir(run_id)),
-            "resumed": os.path.isdir(os.path.join(store.workdir(run_id), "checkpoints")),
         }
         record.update(status=RUNNING, error=None, numerics_version=store.identity(
             run_id)["numerics_version"])
@@ -189,11 +197,13 @@ def execute(store: RunStore, run_id: str, spec: RunSpec, *, threads: int = 0,
                 preexec_fn=die_with_parent,  # This worker is single-threaded here.
             )
         attempt["returncode"] = returncode
+        with open(log_path, encoding="utf-8", errors="replace") as f:
+            f.seek(offset)
+            log_text = f.read()
+        attempt["resumed_from_step"] = resumed_from_step(log_text)
         error = None
         if returncode != 0:
-            with open(log_path, encoding="utf-8", errors="replace") as f:
-                f.seek(offset)
-                error = _error_line(f.read())
+            error = _error_line(log_text)
             if returncode < 0:
                 error = f"tfmtl-train killed by signal {-returncode}: {error}"
         else:

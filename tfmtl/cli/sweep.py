@@ -38,8 +38,8 @@ _CPUS_PER_RUN = flags.DEFINE_integer(
     "cpus_per_run", 0, "Cores per run (0: local, the cores divided by --workers; ray, 1).",
     lower_bound=0)
 _RAY_ADDRESS = flags.DEFINE_string(
-    "ray_address", "", "ray: the cluster (auto, HOST:PORT, ray://HOST:PORT; \"\": start a "
-    "local Ray for the sweep).")
+    "ray_address", "", "ray: the cluster (auto, HOST:PORT, ray://HOST:PORT; \"\": the one "
+    "RAY_ADDRESS or `ray start` on this machine names, else a local Ray for the sweep).")
 _REPORT = flags.DEFINE_string(
     "report", "", "Folder for report.md and report.json (default: runs/sweeps/<sweep id> "
     "beside the run store).")
@@ -99,6 +99,10 @@ def main(argv):
                       baseline=_BASELINE.value or baseline)
         store = RunStore(_RUNS_DIR.value)
         if _EXECUTOR.value == "ray":
+            if flags.FLAGS["workers"].present:
+                print("tfmtl-sweep: --workers is for --executor=local (ignored): Ray runs as "
+                      "many runs at once as its CPUs allow, --cpus_per_run each",
+                      file=sys.stderr)
             executor = RayExecutor(_RAY_ADDRESS.value, cpus_per_run=_CPUS_PER_RUN.value or 1)
         else:
             executor = LocalExecutor(_WORKERS.value, cpus_per_run=_CPUS_PER_RUN.value)

@@ -63,12 +63,13 @@ class RayExecutor:
     """Executes runs as Ray tasks, each reserving `cpus_per_run` CPUs.
 
     Connects to the cluster at `address` (``auto``, ``HOST:PORT`` or
-    ``ray://HOST:PORT``), or, when Ray is not initialised and no address is
-    given, starts a local Ray instance for the sweep and stops it after. A
-    Ray already initialised by the caller is used as it is.
+    ``ray://HOST:PORT``). With no address, ``ray.init`` connects to the
+    cluster ``RAY_ADDRESS`` names, else to the one ``ray start`` started on
+    this machine, else starts a local Ray instance for the sweep (stopped
+    after it). A Ray already initialised by the caller is used as it is.
 
     Args:
-        address: the cluster to connect to ("" = a new local instance).
+        address: the cluster to connect to ("": as ``ray.init()`` finds one).
         cpus_per_run: CPUs each run's task reserves.
     """
 

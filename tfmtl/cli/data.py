@@ -9,6 +9,12 @@ Usage:
       Parses each file and prints its sentence and token counts and the values of each column.
   tfmtl-data check --format=parallel SOURCE TARGET
       Parses a line-aligned pair of files.
+  tfmtl-data split --config=CONFIG --out=DIR [--seed=0] [--dev=0.1] [--test=0.1]
+      For the sentence classification tasks of a tfmtl config: splits each corpus that has
+      no dev or test set (MR, SUBJ) into train/dev/test by a seeded permutation, removes
+      from every task's training set each sentence that occurs in any task's dev or test set
+      (lowercased letters and digits matched), and writes DIR/TASK/{train,dev,test}.tsv and
+      DIR/split.json with what was removed; point a config's tasks at those files.
 
 A file that does not parse is reported as FILE:LINE: message, and the exit status is 1.
 """
@@ -18,6 +24,7 @@ from __future__ import annotations
 import sys
 
 from absl import app, flags
+from ml_collections import config_flags
 
 from tfmtl.data import (
     READERS,
@@ -38,7 +45,12 @@ _FORMAT = flags.DEFINE_enum(
     "format", None, [*READERS, "parallel"], "check: format of the files to check."
 )
 
-_COMMANDS = ("synth", "check")
+_DEV = flags.DEFINE_float("dev", 0.1, "split: dev fraction of a corpus without one.")
+_TEST = flags.DEFINE_float("test", 0.1, "split: test fraction of a corpus without one.")
+_CONFIG = config_flags.DEFINE_config_file("config", None, "split: a tfmtl config whose "
+                                          "classification tasks to split.", lock_config=False)
+
+_COMMANDS = ("synth", "check", "split")
 _LISTED_VALUES = 50
 
 
@@ -50,6 +62,8 @@ def main(argv: list[str]) -> int:
         return _synth(arguments)
     if command == "check":
         return _check(arguments)
+    if command == "split":
+        return _split(arguments)
     raise app.UsageError(f"unknown subcommand {command!r}: expected one of {', '.join(_COMMANDS)}")
 
 
@@ -92,6 +106,68 @@ def _check(arguments: list[str]) -> int:
     for path in arguments:
         status |= _report(path, lambda path=path: reader(path))
     return status
+
+
+def _split(arguments: list[str]) -> int:
+    import json
+    import os
+
+    from tfmtl.data.dedup import deduplicate, split_sentences, write_tsv
+    from tfmtl.files import atomic_write_text
+
+    if arguments:
+        raise app.UsageError(f"split takes no positional arguments, got {' '.join(arguments)}")
+    if _CONFIG.value is None or not _OUT.value:
+        raise app.UsageError("split needs --config=CONFIG and --out=DIR")
+    from tfmtl.config import ConfigError
+    from tfmtl.tasks import data_source
+    from tfmtl.tasks.classification import SENTENCE_LABEL_FORMATS
+    from tfmtl.training.validation import validate
+
+    try:
+        config = validate(_CONFIG.value)
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    corpora, origin = {}, {}
+    try:
+        for name, entry in config.tasks.items():
+            data = entry.data
+            if entry.type != "classification" or data.format not in SENTENCE_LABEL_FORMATS:
+                print(f"{name}: skipped ({entry.type}, {data.format}: not sentence labels)")
+                continue
+            splits = {s: data_source.load_split(data, s) for s in ("train", "dev", "test")}
+            if not splits["dev"] or not splits["test"]:
+                everything = splits["train"] + splits["dev"] + splits["test"]
+                splits = split_sentences(everything, seed=_SEED.value, dev=_DEV.value,
+                                         test=_TEST.value)
+                origin[name] = f"split {len(everything)} sentences (seed {_SEED.value})"
+            else:
+                origin[name] = "its own train/dev/test"
+            corpora[name] = splits
+    except (DataError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    if not corpora:
+        print("error: the config has no sentence classification task", file=sys.stderr)
+        return 1
+    cleaned, removed = deduplicate(corpora)
+    summary = {"seed": _SEED.value, "dev": _DEV.value, "test": _TEST.value, "tasks": {}}
+    for name, splits in cleaned.items():
+        folder = os.path.join(_OUT.value, name)
+        os.makedirs(folder, exist_ok=True)
+        for split, sentences in splits.items():
+            write_tsv(os.path.join(folder, f"{split}.tsv"), sentences)
+        r = removed[name]
+        summary["tasks"][name] = {
+            "source": origin[name], **{s: len(v) for s, v in splits.items()},
+            "train_removed": r.removed, "train_removed_by_source": r.by_source}
+        sources = ", ".join(f"{k} {v}" for k, v in r.by_source.items()) or "none"
+        print(f"{name}: {origin[name]}; train {r.before} -> {r.after} "
+              f"({r.removed} removed: in {sources}); dev {len(splits['dev'])}, "
+              f"test {len(splits['test'])}; wrote {folder}/{{train,dev,test}}.tsv")
+    atomic_write_text(os.path.join(_OUT.value, "split.json"), json.dumps(summary, indent=2))
+    return 0
 
 
 def _report(name: str, read) -> int:

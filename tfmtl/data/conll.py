@@ -18,7 +18,7 @@ def _split_columns(text: str) -> list[str]:
     return text.split()
 
 
-def read_conll(path: str | os.PathLike) -> Iterator[Sentence]:
+def read_conll(path: str | os.PathLike, *, encoding: str = "utf-8") -> Iterator[Sentence]:
     """Streams the sentences of a one-token-per-line column file.
 
     Columns are separated by tabs when a line has a tab (so tokens may hold spaces), otherwise by
@@ -43,7 +43,7 @@ def read_conll(path: str | os.PathLike) -> Iterator[Sentence]:
     rows: list[list[str]] = []
     start = 0
     count = 0
-    for number, text in iter_lines(path):
+    for number, text in iter_lines(path, encoding=encoding):
         if not text.strip():
             if rows:
                 yield _sentence(path, start, rows)

@@ -126,7 +126,7 @@ class _SentenceBuilder:
         )
 
 
-def read_conllu(path: str | os.PathLike) -> Iterator[Sentence]:
+def read_conllu(path: str | os.PathLike, *, encoding: str = "utf-8") -> Iterator[Sentence]:
     """Streams the sentences of a CoNLL-U file.
 
     Each sentence has the forms as ``tokens`` and the other columns as ``fields`` (``"lemma"``,
@@ -150,7 +150,7 @@ def read_conllu(path: str | os.PathLike) -> Iterator[Sentence]:
     builder = _SentenceBuilder(path)
     count = 0
     last = 0
-    for number, text in iter_lines(path):
+    for number, text in iter_lines(path, encoding=encoding):
         last = number
         if not text:
             if builder.start:

@@ -10,7 +10,7 @@ from tfmtl.data.errors import DataError
 from tfmtl.data.sentence import Sentence
 
 
-def read_text(path: str | os.PathLike) -> Iterator[Sentence]:
+def read_text(path: str | os.PathLike, *, encoding: str = "utf-8") -> Iterator[Sentence]:
     """Streams unlabelled sentences from a text file, one per line (blank lines skipped).
 
     Raises:
@@ -19,7 +19,7 @@ def read_text(path: str | os.PathLike) -> Iterator[Sentence]:
     """
     path = os.fspath(path)
     count = 0
-    for number, text in iter_lines(path, strip="\r\n"):
+    for number, text in iter_lines(path, strip="\r\n", encoding=encoding):
         tokens = tuple(text.split())
         if tokens:
             yield Sentence(tokens=tokens, path=path, line=number)

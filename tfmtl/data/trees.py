@@ -8,7 +8,9 @@ from collections.abc import Iterator
 
 from tfmtl.data.errors import DataError
 
-_TOKEN = re.compile(r"\(|\)|[^\s()]+")
+# Brackets and words; words are separated by ASCII whitespace only (SST has a no-break space
+# inside a token: "8\u00a01\\/2").
+_TOKEN = re.compile(r"\(|\)|[^ \t\r\n\f\v()]+")
 
 
 class Tree:

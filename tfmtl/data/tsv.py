@@ -10,7 +10,7 @@ from tfmtl.data.errors import DataError
 from tfmtl.data.sentence import Sentence
 
 
-def read_tsv(path: str | os.PathLike) -> Iterator[Sentence]:
+def read_tsv(path: str | os.PathLike, *, encoding: str = "utf-8") -> Iterator[Sentence]:
     """Streams labelled sentences from a ``label<TAB>text`` file.
 
     The label is the text before the first tab; the tokens are the rest split on whitespace.
@@ -29,7 +29,7 @@ def read_tsv(path: str | os.PathLike) -> Iterator[Sentence]:
     """
     path = os.fspath(path)
     count = 0
-    for number, text in iter_lines(path, strip="\r\n"):
+    for number, text in iter_lines(path, strip="\r\n", encoding=encoding):
         if not text.strip():
             continue
         label, tab, rest = text.partition("\t")

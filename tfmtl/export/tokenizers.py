@@ -45,8 +45,9 @@ PYTHON_WHITESPACE = (
     r"\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}]"
 )
 
-_FORMAT_TOKENIZERS = {"tsv": WHITESPACE, "synthetic": WHITESPACE, "conll": TREEBANK,
-                      "conllu": TREEBANK}
+_FORMAT_TOKENIZERS = {"tsv": WHITESPACE, "synthetic": WHITESPACE, "text": WHITESPACE,
+                      "class_files": WHITESPACE, "conll": TREEBANK, "conllu": TREEBANK,
+                      "sst": TREEBANK}
 # Split-off clitics of English treebanks (PTB and UD both split them from their host).
 _CLITICS = ("n't", "'s", "'re", "'ve", "'ll", "'d", "'m")
 _APOSTROPHES = "'\u2019"

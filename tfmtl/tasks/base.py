@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import os
 from collections.abc import Mapping, Sequence
@@ -12,6 +13,7 @@ import numpy as np
 
 from tfmtl.config import ConfigError
 from tfmtl.data import Sentence, Vocabulary
+from tfmtl.data.sentiment import SST_LABELS, parse_class_files
 from tfmtl.tasks import data_source
 
 
@@ -101,11 +103,23 @@ class Task:
                 f"{key}.data.format",
                 f"unknown format {data.format!r}; known: {', '.join(data_source.FORMATS)}",
             )
+        try:
+            codecs.lookup(data.encoding)
+        except LookupError:
+            raise ConfigError(f"{key}.data.encoding",
+                              f"unknown encoding {data.encoding!r}") from None
+        if data.format == "class_files":
+            cls._resolve_class_files(data, key, config, check_files=check_files)
+        if data.format == "sst" and data.sst not in SST_LABELS:
+            raise ConfigError(f"{key}.data.sst", f"{data.sst!r} is not one of "
+                              f"{', '.join(SST_LABELS)}")
+        if data.phrases and data.format != "sst":
+            raise ConfigError(f"{key}.data.phrases", "only SST trees have labelled phrases")
         if data.format == "synthetic":
             if data.sentences < 10:
                 raise ConfigError(f"{key}.data.sentences", f"must be >= 10, got {data.sentences}")
         else:
-            if not data.train:
+            if not data.train and data.format != "class_files":
                 raise ConfigError(f"{key}.data.train", "no training file given")
             if data.holdout < 0:
                 raise ConfigError(f"{key}.data.holdout", f"must be >= 0, got {data.holdout}")
@@ -138,6 +152,24 @@ class Task:
                 f"{key}.metric",
                 f"unknown metric {entry.metric!r}; known: auto, {', '.join(cls.metric_names())}",
             )
+
+    @staticmethod
+    def _resolve_class_files(data, key: str, config, *, check_files: bool) -> None:
+        """Checks ``data.classes`` (class=file pairs) and resolves its paths."""
+        from tfmtl.config import resolve_path
+
+        if data.train or data.dev or data.test:
+            raise ConfigError(f"{key}.data.train", "class_files reads data.classes; leave "
+                              "train, dev and test empty (dev: data.holdout)")
+        try:
+            pairs = parse_class_files(data.classes)
+        except ValueError as error:
+            raise ConfigError(f"{key}.data.classes", str(error)) from None
+        resolved = [(label, resolve_path(config, path)) for label, path in pairs]
+        for label, path in resolved:
+            if check_files and not os.path.isfile(path):
+                raise ConfigError(f"{key}.data.classes", f"class {label!r}: no such file: {path}")
+        data.classes = ",".join(f"{label}={path}" for label, path in resolved)
 
     @classmethod
     def metric_names(cls) -> tuple[str, ...]:

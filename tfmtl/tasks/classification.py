@@ -16,13 +16,16 @@ from tfmtl.metrics import classification_scores
 from tfmtl.tasks import TASKS
 from tfmtl.tasks.base import Loss, Task
 
+#: The data formats whose sentences carry a label.
+SENTENCE_LABEL_FORMATS = ("tsv", "class_files", "sst", "synthetic")
+
 
 @TASKS.register("classification")
 class Classification(Task):
     """A softmax over sentence labels on the masked pooling of one encoder layer.
 
-    Labels come from TSV files (``label<TAB>text``) or the synthetic corpus's
-    sentence label.
+    Labels come from TSV files (``label<TAB>text``), one file per class
+    (``class_files``), SST trees (``sst``) or the synthetic corpus's sentence label.
     """
 
     target_key = "label"
@@ -44,11 +47,11 @@ class Classification(Task):
     @classmethod
     def resolve_config(cls, entry, key, config, *, check_files):
         super().resolve_config(entry, key, config, check_files=check_files)
-        if entry.data.format not in ("tsv", "synthetic"):
+        if entry.data.format not in SENTENCE_LABEL_FORMATS:
             raise ConfigError(
                 f"{key}.data.format",
-                f"classification reads sentence labels from 'tsv' or 'synthetic', "
-                f"not {entry.data.format!r}",
+                f"classification reads sentence labels from "
+                f"{', '.join(map(repr, SENTENCE_LABEL_FORMATS))}, not {entry.data.format!r}",
             )
         if entry.pooling not in MaskedPooling.MODES:
             raise ConfigError(

@@ -12,9 +12,10 @@ import os
 import ml_collections
 
 from tfmtl.data import READERS, DataError, Sentence, synthetic_splits
+from tfmtl.data.sentiment import parse_class_files, read_class_files, read_sst
 
 SPLITS = ("train", "dev", "test")
-FORMATS = (*READERS, "synthetic")
+FORMATS = (*READERS, "class_files", "sst", "synthetic")
 SYNTHETIC_COLUMNS = ("pos", "chunk", "ner")
 
 
@@ -22,7 +23,8 @@ def data_config() -> ml_collections.ConfigDict:
     """The `data` section shared by every task type."""
     c = ml_collections.ConfigDict()
     # "conllu", "conll" (word-per-line columns), "tsv" (label<TAB>text), "text" (one
-    # unlabelled sentence per line) or "synthetic".
+    # unlabelled sentence per line), "class_files" (one file per class, see `classes`),
+    # "sst" (Stanford Sentiment Treebank trees) or "synthetic".
     c.format = "conll"
     c.train = ""  # Training file (relative paths resolve against config.data_dir).
     c.dev = ""  # Dev file; "" with holdout > 0 takes the last `holdout` training sentences.
@@ -33,6 +35,12 @@ def data_config() -> ml_collections.ConfigDict:
     c.column = ""
     c.sentences = 5000  # For "synthetic": sentences generated (split 80/10/10).
     c.seed = 1  # For "synthetic": generator seed.
+    # For "class_files": "class=file,class=file" (e.g. "positive=rt-polarity.pos,
+    # negative=rt-polarity.neg"), one sentence per line; dev from `holdout`.
+    c.classes = ""
+    c.sst = "fine"  # For "sst": "fine" (root label 0-4) or "binary" (neutral dropped).
+    c.phrases = False  # For "sst": every labelled phrase of a training tree is an example too.
+    c.encoding = "utf-8"  # The files' text encoding (e.g. "cp1252"); bad bytes are an error.
     return c
 
 
@@ -43,29 +51,60 @@ def load_split(data: ml_collections.ConfigDict, split: str) -> list[Sentence]:
     if data.format == "synthetic":
         return list(_synthetic(data.sentences, data.seed)[split])
     if data.holdout and not data.dev and split != "test":
-        train = _read(data.format, data.train)
+        train = _read_split(data, "train")
         if len(train) <= data.holdout:
             raise DataError(
-                data.train, None,
+                data.train or data.classes, None,
                 f"holdout={data.holdout} needs more sentences than the {len(train)} in the file",
             )
         return list(train[-data.holdout:] if split == "dev" else train[: -data.holdout])
+    return list(_read_split(data, split))
+
+
+def _read_split(data: ml_collections.ConfigDict, split: str) -> tuple[Sentence, ...]:
+    if data.format == "class_files":
+        return _class_files(data.classes, data.encoding) if split == "train" else ()
     path = data[split]
-    return list(_read(data.format, path)) if path else []
+    if not path:
+        return ()
+    if data.format == "sst":
+        return _sst(path, data.sst, data.phrases and split == "train", data.encoding)
+    return _read(data.format, path, data.encoding)
 
 
 def train_source(data: ml_collections.ConfigDict) -> tuple:
     """Identifies a data config's training sentences: equal keys, equal sentences."""
     if data.format == "synthetic":
         return ("synthetic", data.sentences, data.seed)
-    return (data.format, data.train, data.holdout if not data.dev else 0)
+    holdout = data.holdout if not data.dev else 0
+    if data.format == "class_files":
+        return ("class_files", data.classes, holdout, data.encoding)
+    if data.format == "sst":
+        return ("sst", data.train, holdout, data.sst, data.phrases, data.encoding)
+    return (data.format, data.train, holdout, data.encoding)
 
 
 @functools.lru_cache(maxsize=16)
-def _read(fmt: str, path: str) -> tuple[Sentence, ...]:
+def _read(fmt: str, path: str, encoding: str) -> tuple[Sentence, ...]:
     if not os.path.isfile(path):
         raise DataError(path, None, "no such file")
-    return tuple(READERS[fmt](path))
+    return tuple(READERS[fmt](path, encoding=encoding))
+
+
+@functools.lru_cache(maxsize=8)
+def _class_files(classes: str, encoding: str) -> tuple[Sentence, ...]:
+    files = parse_class_files(classes)
+    for _, path in files:
+        if not os.path.isfile(path):
+            raise DataError(path, None, "no such file")
+    return tuple(read_class_files(files, encoding=encoding))
+
+
+@functools.lru_cache(maxsize=8)
+def _sst(path: str, labels: str, phrases: bool, encoding: str) -> tuple[Sentence, ...]:
+    if not os.path.isfile(path):
+        raise DataError(path, None, "no such file")
+    return tuple(read_sst(path, labels=labels, phrases=phrases, encoding=encoding))
 
 
 @functools.lru_cache(maxsize=4)

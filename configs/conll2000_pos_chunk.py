@@ -15,13 +15,17 @@ Variants (``--config=configs/conll2000_pos_chunk.py:VARIANT``):
     top: POS at the top layer, with chunking (classic hard sharing);
     alone: chunking alone;
     labels: POS at layer 1, its predicted tag distribution fed (embedded) into
-        layers 2 and 3 as in Hashimoto et al. (2017).
+        layers 2 and 3 as in Hashimoto et al. (2017);
+    lm: POS at layer 1 plus Rei's (2017) language-model objective on layer 1
+        (each direction predicts its neighbour word, in the chunking batches);
+    lm_crf: as lm, with a CRF output for chunking (the BiLSTM-CRF of Rei's and
+        Lample et al.'s numbers).
 """
 
 from tfmtl.config import base_config
 from tfmtl.experiment import task_config
 
-VARIANTS = ("layer1", "top", "alone", "labels")
+VARIANTS = ("layer1", "top", "alone", "labels", "lm", "lm_crf")
 
 
 def get_config(variant: str = "layer1"):
@@ -36,6 +40,10 @@ def get_config(variant: str = "layer1"):
         config.tasks.pos = task_config("tagging", layer=pos_layer, data=dict(column="1", **conll))
         if variant == "labels":
             config.tasks.pos.label_embedding = 32
+    if variant in ("lm", "lm_crf"):
+        config.tasks.lm = task_config("language_model", accompanies="chunk", layer=1)
+    if variant == "lm_crf":
+        config.tasks.chunk.output = "crf"
     # Words lowercased; the character CNN sees the case.
     config.model.embeddings.text.lowercase = True
     config.model.embeddings.text.word_dim = 100

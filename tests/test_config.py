@@ -219,3 +219,7 @@ def test_shipped_configs_validate_and_build(name, shared_data):
 
     model = Experiment.create(resolved).build_model()
     assert set(model.task_models) == set(resolved.tasks)
+    for variant in getattr(module, "VARIANTS", ()):  # Every variant validates too.
+        v = module.get_config(variant)
+        v.data_dir = c.data_dir
+        assert "chunk" in validate(v).tasks

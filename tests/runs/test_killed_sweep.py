@@ -7,6 +7,8 @@ import signal
 import subprocess
 import time
 
+import pytest
+
 from tests.conftest import REPO_ROOT
 from tests.runs.conftest import read_report, run_sweep, sweep_command, sweep_env, trainings
 from tfmtl.runs import RunStore
@@ -25,6 +27,7 @@ def processes_using(path: str) -> list[int]:
     return found
 
 
+@pytest.mark.slow  # a sweep killed and rerun: about a minute.
 def test_a_killed_sweep_resumes_and_reruns_nothing_finished(tmp_path):
     store_dir = str(tmp_path / "store")
     variants = tmp_path / "variants.json"

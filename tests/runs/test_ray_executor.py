@@ -21,6 +21,7 @@ def local_ray():
         ray.shutdown()
 
 
+@pytest.mark.slow  # starts a Ray instance and a sweep in it: about a minute.
 def test_ray_and_the_local_pool_give_the_same_report(local_sweep, variants_file, local_ray,
                                                      tmp_path):
     _, local_report_dir, _ = local_sweep

@@ -170,6 +170,7 @@ def two_workers(tmp_path_factory):
     return workers
 
 
+@pytest.mark.slow  # two tfmtl-train workers: about a minute.
 def test_two_workers_end_with_the_weights_of_one_process(two_workers, one_process):
     workdir = two_workers.root / "workdir"
     assert _latest(workdir).endswith(f"ckpt-{STEPS}")
@@ -183,6 +184,7 @@ def test_two_workers_end_with_the_weights_of_one_process(two_workers, one_proces
         np.testing.assert_allclose(actual[name], value, rtol=1e-5, atol=1e-6, err_msg=name)
 
 
+@pytest.mark.slow  # shares the two-worker fixture.
 def test_only_the_chief_writes_the_workdir(two_workers, one_process):
     workdir = two_workers.root / "workdir"
     # Exactly the files of a one-process run (one TensorBoard event file, whatever its name):

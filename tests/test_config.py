@@ -200,8 +200,9 @@ def test_every_schema_key_is_documented():
                 assert "#" in stripped or previous.startswith("#"), f"undocumented: {stripped}"
 
 
-@pytest.mark.parametrize("name", ["quickstart", "conll2000_pos_chunk", "ud_pos"])
-def test_shipped_configs_validate_and_build(name, shared_data):
+@pytest.mark.parametrize("name", ["quickstart", "conll2000_pos_chunk", "ud_pos",
+                                  "sentiment_corpora", "polarity"])
+def test_shipped_configs_validate_and_build(name, shared_data, tmp_path):
     # Each shipped config resolves as is (with its data found) and builds its model.
     import importlib.util
 
@@ -213,8 +214,25 @@ def test_shipped_configs_validate_and_build(name, shared_data):
         c.data_dir = str(shared_data("conll2000"))
     elif name == "ud_pos":
         c.data_dir = str(shared_data("ud_english_ewt"))
+    elif name == "sentiment_corpora":
+        c.data_dir = str(shared_data("sst").parent)
+    elif name == "polarity":  # Reads the deduplicated split tfmtl-data split writes.
+        import subprocess
+        import sys
+
+        from tests.cli_helpers import env
+
+        shared = shared_data("sst").parent
+        for command in (["split", f"--config={REPO_ROOT / 'configs' / 'sentiment_corpora.py'}",
+                         f"--config.data_dir={shared}", f"--out={tmp_path}"],
+                        ["lexicon", f"--out={tmp_path / 'lexicon.tsv'}",
+                         str(shared / "sst" / "train.txt")]):
+            result = subprocess.run([sys.executable, "-m", "tfmtl.cli.data", *command],
+                                    env=env(), capture_output=True, text=True, timeout=300)
+            assert result.returncode == 0, result.stderr
+        c.data_dir = str(tmp_path)
     resolved = validate(c)
-    assert resolved.model.encoders.shared.lstm == "fused"
+    assert resolved.model.encoders.shared.lstm == "fused" or name == "sentiment_corpora"
     from tfmtl.experiment import Experiment
 
     model = Experiment.create(resolved).build_model()
@@ -222,4 +240,4 @@ def test_shipped_configs_validate_and_build(name, shared_data):
     for variant in getattr(module, "VARIANTS", ()):  # Every variant validates too.
         v = module.get_config(variant)
         v.data_dir = c.data_dir
-        assert "chunk" in validate(v).tasks
+        assert config_lib.reference_task(resolved) in validate(v).tasks

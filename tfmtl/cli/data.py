@@ -15,6 +15,9 @@ Usage:
       from every task's training set each sentence that occurs in any task's dev or test set
       (lowercased letters and digits matched), and writes DIR/TASK/{train,dev,test}.tsv and
       DIR/split.json with what was removed; point a config's tasks at those files.
+  tfmtl-data lexicon --out=FILE SST_TRAIN_TREES
+      Writes a word<TAB>class sentiment lexicon: SST's single-word phrases labelled 0
+      (negative) or 4 (positive), lowercased. Give it the training trees only.
 
 A file that does not parse is reported as FILE:LINE: message, and the exit status is 1.
 """
@@ -50,7 +53,7 @@ _TEST = flags.DEFINE_float("test", 0.1, "split: test fraction of a corpus withou
 _CONFIG = config_flags.DEFINE_config_file("config", None, "split: a tfmtl config whose "
                                           "classification tasks to split.", lock_config=False)
 
-_COMMANDS = ("synth", "check", "split")
+_COMMANDS = ("synth", "check", "split", "lexicon")
 _LISTED_VALUES = 50
 
 
@@ -64,6 +67,8 @@ def main(argv: list[str]) -> int:
         return _check(arguments)
     if command == "split":
         return _split(arguments)
+    if command == "lexicon":
+        return _lexicon(arguments)
     raise app.UsageError(f"unknown subcommand {command!r}: expected one of {', '.join(_COMMANDS)}")
 
 
@@ -167,6 +172,25 @@ def _split(arguments: list[str]) -> int:
               f"({r.removed} removed: in {sources}); dev {len(splits['dev'])}, "
               f"test {len(splits['test'])}; wrote {folder}/{{train,dev,test}}.tsv")
     atomic_write_text(os.path.join(_OUT.value, "split.json"), json.dumps(summary, indent=2))
+    return 0
+
+
+def _lexicon(arguments: list[str]) -> int:
+    from tfmtl.data.sentiment import sst_lexicon
+    from tfmtl.files import atomic_write_text
+
+    if len(arguments) != 1 or not _OUT.value:
+        raise app.UsageError("lexicon needs --out=FILE and one SST tree file")
+    try:
+        lexicon = sst_lexicon(arguments[0])
+    except DataError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    lines = [f"{word}\t{label}\n" for word in sorted(lexicon) for label in sorted(lexicon[word])]
+    atomic_write_text(_OUT.value, "".join(lines))
+    counts = {c: sum(c in labels for labels in lexicon.values()) for c in ("negative", "positive")}
+    print(f"wrote {len(lexicon)} words ({counts['negative']} negative, {counts['positive']} "
+          f"positive) to {_OUT.value}")
     return 0
 
 

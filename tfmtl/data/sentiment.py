@@ -119,3 +119,22 @@ def read_sst(path: str | os.PathLike, *, labels: str = "fine", phrases: bool = F
             count += 1
     if not count:
         raise DataError(path, None, "empty: no sentences")
+
+
+def sst_lexicon(path: str | os.PathLike, *, encoding: str = "utf-8") -> dict[str, set[str]]:
+    """A sentiment lexicon from SST trees: every single-word phrase with a strong label
+    (0: "negative", 4: "positive"), lowercased; a word seen with both keeps both.
+
+    Build it from the training trees only, never from dev or test.
+    """
+    lexicon: dict[str, set[str]] = {}
+    path = os.fspath(path)
+    for number, text in iter_lines(path, encoding=encoding):
+        if not text.strip():
+            continue
+        for node, _ in parse_tree(text, path, number).subtrees():
+            if node.is_preterminal and node.label in ("0", "4"):
+                word = _unescape(node.children[0]).lower()
+                lexicon.setdefault(word, set()).add(
+                    "negative" if node.label == "0" else "positive")
+    return lexicon

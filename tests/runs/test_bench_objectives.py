@@ -1,0 +1,55 @@
+"""bench/objectives.py: its sweeps, and end to end on tiny models (shared data)."""
+
+import importlib.util
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+from tests.runs.conftest import read_report, sweep_env, trainings
+
+SCRIPT = REPO_ROOT / "bench" / "objectives.py"
+TINY = ["training.steps=4", "training.eval_every=2", "training.optimizer.schedule=constant",
+        "model.encoders.shared.layers=2", "model.encoders.shared.units=8",
+        "model.embeddings.text.word_dim=8", "model.embeddings.text.char.units=8"]
+
+
+def _module():
+    spec = importlib.util.spec_from_file_location("objectives", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_variants_and_baselines():
+    from tfmtl.runs import RunsError
+
+    module = _module()
+    sweep = module.build_sweep("conll2000", [0], [], "/data")
+    assert [v.name for v in sweep.variants] == ["layer1", "lm", "lm_crf"]
+    assert sweep.baseline == "layer1"
+    with pytest.raises(RunsError, match="unknown variant 'crf' of ud"):
+        module.build_sweep("ud", [0], ["alone", "crf"], "/data")
+
+
+@pytest.mark.slow
+def test_polarity_on_the_deduplicated_split_from_the_store(tmp_path, shared_data):
+    shared_data("sst")
+    args = [str(SCRIPT), "--bench=polarity", f"--runs_dir={tmp_path / 'store'}",
+            f"--split_dir={tmp_path / 'split'}", f"--out={tmp_path / 'report'}",
+            "--bootstrap=100", *[f"--override={o}" for o in TINY]]
+    first = subprocess.run([sys.executable, *args], capture_output=True, text=True,
+                           env=sweep_env(), cwd=REPO_ROOT, timeout=900)
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert (tmp_path / "split" / "mr" / "train.tsv").is_file()
+    assert (tmp_path / "split" / "lexicon.tsv").is_file()
+    for variant in ("alone", "lexicon", "lm"):
+        assert f"| {variant} | " in first.stdout
+    report = read_report(str(tmp_path / "report" / "polarity"))
+    assert report["compute"]["trained"] == 3
+    before = trainings(str(tmp_path / "store"))
+    second = subprocess.run([sys.executable, *args], capture_output=True, text=True,
+                            env=sweep_env(), cwd=REPO_ROOT, timeout=900)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert trainings(str(tmp_path / "store")) == before

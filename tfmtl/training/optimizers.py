@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import keras
 import ml_collections
 from keras import ops
@@ -12,6 +10,11 @@ from keras import ops
 @keras.saving.register_keras_serializable(package="tfmtl")
 class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):
     """Linear warm-up to `peak`, then constant, exponential, cosine or linear decay.
+
+    The decays are Keras' own schedules (``ExponentialDecay``, ``CosineDecay``,
+    ``PolynomialDecay`` of power 1), run on the steps after warm-up; Keras has no
+    warm-up in front of an arbitrary schedule, so that part is ours: step ``s <
+    warmup_steps`` takes ``peak * (s + 1) / warmup_steps``.
 
     Args:
         peak: learning rate at the end of warm-up.
@@ -30,22 +33,27 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):
         self.warmup_steps = warmup_steps
         self.decay_rate = decay_rate
         self.decay_steps = decay_steps
+        # Steps of decay after warm-up (cosine and linear reach 0 at total_steps).
+        span = max(float(total_steps) - float(warmup_steps), 1.0)
+        schedules = keras.optimizers.schedules
+        if schedule == "constant":
+            self.decay = None
+        elif schedule == "exponential":
+            self.decay = schedules.ExponentialDecay(peak, decay_steps, decay_rate)
+        elif schedule == "cosine":
+            self.decay = schedules.CosineDecay(peak, span)
+        elif schedule == "linear":
+            self.decay = schedules.PolynomialDecay(peak, span, end_learning_rate=0.0, power=1.0)
+        else:
+            raise ValueError(f"unknown schedule {schedule!r}")
 
     def __call__(self, step):
         step = ops.cast(step, "float32")
         warm = float(self.warmup_steps)
-        after = ops.maximum(step - warm, 0.0)
-        span = max(float(self.total_steps) - warm, 1.0)
-        if self.schedule == "constant":
+        if self.decay is None:
             rate = ops.convert_to_tensor(self.peak, "float32")
-        elif self.schedule == "exponential":
-            rate = self.peak * ops.power(self.decay_rate, after / float(self.decay_steps))
-        elif self.schedule == "cosine":
-            rate = self.peak * 0.5 * (1.0 + ops.cos(math.pi * ops.minimum(after / span, 1.0)))
-        elif self.schedule == "linear":
-            rate = self.peak * ops.maximum(1.0 - after / span, 0.0)
         else:
-            raise ValueError(f"unknown schedule {self.schedule!r}")
+            rate = self.decay(ops.maximum(step - warm, 0.0))
         if self.warmup_steps:
             rate = ops.where(step < warm, self.peak * (step + 1.0) / warm, rate)
         return rate

@@ -2,6 +2,7 @@
 trainings."""
 
 import glob
+import importlib.util
 import json
 import os
 import subprocess
@@ -43,6 +44,26 @@ def trainings(store: str) -> dict[str, int]:
             lines = [line for line in f if line.strip() and not line.startswith("#")]
         counts[path.split(os.sep)[-3]] = len(lines)
     return counts
+
+
+# Flags the bench scripts loaded by load_bench defined on absl's global FLAGS.
+_BENCH_FLAGS: set[str] = set()
+
+
+def load_bench(script, name: str):
+    """Imports a bench script as a module. Each script defines its flags (--seeds, --out, ...)
+    on absl's global FLAGS, so the flags an earlier load defined are removed first: two
+    scripts defining --seeds in one test process would otherwise collide."""
+    from absl import flags
+
+    for flag in _BENCH_FLAGS & set(flags.FLAGS):
+        delattr(flags.FLAGS, flag)
+    before = set(flags.FLAGS)
+    spec = importlib.util.spec_from_file_location(name, script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    _BENCH_FLAGS.update(set(flags.FLAGS) - before)
+    return module
 
 
 def read_report(directory: str) -> dict:

@@ -1,13 +1,12 @@
 """bench/conll2000_lowlevel.py end to end on tiny models (CoNLL-2000 from shared data)."""
 
-import importlib.util
 import subprocess
 import sys
 
 import pytest
 
 from tests.conftest import REPO_ROOT
-from tests.runs.conftest import read_report, sweep_env, trainings
+from tests.runs.conftest import load_bench, read_report, sweep_env, trainings
 
 SCRIPT = REPO_ROOT / "bench" / "conll2000_lowlevel.py"
 TINY = ["training.steps=4", "training.eval_every=2", "training.optimizer.schedule=constant",
@@ -22,9 +21,7 @@ def bench(*args):
 
 
 def test_unknown_variant_is_named():
-    spec = importlib.util.spec_from_file_location("conll2000_lowlevel", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_bench(SCRIPT, "conll2000_lowlevel")
     from tfmtl.runs import RunsError
 
     with pytest.raises(RunsError, match="--variants: unknown variant 'layer2'"):

@@ -1,13 +1,12 @@
 """bench/objectives.py: its sweeps, and end to end on tiny models (shared data)."""
 
-import importlib.util
 import subprocess
 import sys
 
 import pytest
 
 from tests.conftest import REPO_ROOT
-from tests.runs.conftest import read_report, sweep_env, trainings
+from tests.runs.conftest import load_bench, read_report, sweep_env, trainings
 
 SCRIPT = REPO_ROOT / "bench" / "objectives.py"
 TINY = ["training.steps=4", "training.eval_every=2", "training.optimizer.schedule=constant",
@@ -16,10 +15,7 @@ TINY = ["training.steps=4", "training.eval_every=2", "training.optimizer.schedul
 
 
 def _module():
-    spec = importlib.util.spec_from_file_location("objectives", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_bench(SCRIPT, "objectives")
 
 
 def test_variants_and_baselines():

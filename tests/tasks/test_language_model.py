@@ -135,6 +135,7 @@ def test_trains_beside_its_task_in_its_batches_and_is_not_exported(tmp_path):
     assert any(key.startswith("chunk_") for key in served.structured_outputs)
 
 
+@pytest.mark.slow  # A second end-to-end training of the objective.
 def test_semi_supervised_on_an_unlabelled_text_file(tmp_path):
     from tfmtl.data import generate
     from tfmtl.training.trainer import train_and_evaluate

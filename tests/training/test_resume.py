@@ -1,8 +1,8 @@
 """A run killed with SIGKILL and restarted with the same command continues where it stopped.
 
 Issue 8's bar: a ``sampled`` and an ``all`` run both train, checkpoint, resume after
-SIGKILL bit-for-bit, and export. The tiny config's sampled run is in the default suite;
-the all run and the quickstart config itself (fewer steps) run with ``--runslow``.
+SIGKILL bit-for-bit, and export: each case is about a minute, so all run with ``--runslow``
+(``make test-slow``, which CI runs), on the tiny config and the quickstart config itself.
 """
 
 import os
@@ -17,7 +17,7 @@ from tests.cli_helpers import TINY_CONFIG, binary_command, checkpoint_values, en
 from tests.conftest import REPO_ROOT
 
 CASES = [
-    pytest.param(TINY_CONFIG, 60, 10, id="tiny"),
+    pytest.param(TINY_CONFIG, 60, 10, id="tiny", marks=pytest.mark.slow),
     pytest.param(str(REPO_ROOT / "configs" / "quickstart.py"), 150, 50, id="quickstart",
                  marks=pytest.mark.slow),
 ]
@@ -34,7 +34,7 @@ def _step(path):
 
 
 @pytest.mark.parametrize("config, steps, every", CASES)
-@pytest.mark.parametrize("step_kind", ["sampled", pytest.param("all", marks=pytest.mark.slow)])
+@pytest.mark.parametrize("step_kind", ["sampled", "all"])
 def test_killed_run_resumes_bit_for_bit_and_exports(tmp_path, step_kind, config, steps, every):
     args = [f"--config={config}", f"--config.training.steps={steps}",
             f"--config.training.checkpoint_every={every}",

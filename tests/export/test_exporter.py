@@ -56,7 +56,12 @@ def test_graph_has_no_custom_op(exported):
 def test_the_model_is_built_with_the_export_lstm(exported, trained):
     import keras
 
-    from tfmtl.layers.lstm.export_lstm import ExportLSTM
+    from tfmtl.layers.lstm.export_lstm import (
+        ExportBidirectional,
+        ExportLSTM,
+        export_lstms,
+        unfrozen_lstms,
+    )
 
     experiment, model, _ = exporter.load_stock_model(str(trained.workdir))
     assert experiment.config.model.encoders.shared.lstm == exporter.EXPORT_LSTM == "export"
@@ -64,11 +69,24 @@ def test_the_model_is_built_with_the_export_lstm(exported, trained):
                 if isinstance(layer, keras.layers.Bidirectional)]
     assert encoders
     for layer in encoders:
+        assert isinstance(layer, ExportBidirectional)
         assert isinstance(layer.forward_layer, ExportLSTM)
         assert isinstance(layer.backward_layer, ExportLSTM)
+    # Every export LSTM reads a copy of its restored kernels.
+    assert len(export_lstms(model.model)) == 2 * len(encoders)
+    assert unfrozen_lstms(model.model) == []
     # TensorFlow's own fused kernel runs the LSTMs.
     ops = saved_model_ops(exported.path)
     assert {"BlockLSTMV2", "ReverseSequence"} <= ops
+
+
+def test_an_export_whose_lstms_were_not_frozen_fails(trained, tmp_path, monkeypatch):
+    from tfmtl.layers.lstm import export_lstm
+
+    monkeypatch.setattr(export_lstm, "freeze_block_kernels", lambda model: [])
+    with pytest.raises(RuntimeError, match="no current copy of their kernels"):
+        export_saved_model(str(trained.workdir), str(tmp_path), "m")
+    assert not os.listdir(tmp_path / "m")  # Its temporary folder is gone.
 
 
 def test_models_config_keeps_other_models(tmp_path):

@@ -109,8 +109,14 @@ def load_stock_model(workdir: str, checkpoint: str = "best", experiment=None):
     (:class:`tfmtl.layers.lstm.export_lstm.ExportLSTM`: TensorFlow's fused
     ``BlockLSTMV2`` kernel at inference) whatever implementation trained it;
     every implementation keeps the Keras weights, so the checkpoint loads as it
-    is. Called with ``training=False``, where gradient reversal is the
-    identity, the graph holds stock TensorFlow ops only.
+    is. Its bidirectional layers are the implementation's
+    (:class:`~tfmtl.layers.lstm.export_lstm.ExportBidirectional`: both
+    directions side by side), and once the weights are loaded every export LSTM
+    copies its kernels into ``BlockLSTMV2``'s layout
+    (:func:`~tfmtl.layers.lstm.export_lstm.freeze_block_kernels`), which its
+    inference then reads: the model is for inference only. Called with
+    ``training=False``, where gradient reversal is the identity, the graph holds
+    stock TensorFlow ops only.
 
     Args:
         workdir: a folder written by ``tfmtl-train``.
@@ -121,6 +127,7 @@ def load_stock_model(workdir: str, checkpoint: str = "best", experiment=None):
         (experiment, MultiTaskModel, checkpoint path).
     """
     from tfmtl.experiment import Experiment, restore_model
+    from tfmtl.layers.lstm.export_lstm import freeze_block_kernels
 
     if experiment is None:
         experiment = Experiment.restore(workdir)
@@ -130,6 +137,7 @@ def load_stock_model(workdir: str, checkpoint: str = "best", experiment=None):
     experiment = Experiment(config, experiment.tasks, experiment.featurizer)
     model = experiment.build_model()
     path = restore_model(workdir, model.model, checkpoint)
+    freeze_block_kernels(model.model)
     return experiment, model, path
 
 
@@ -177,6 +185,7 @@ def build_serving_model(workdir: str, *, tasks: Sequence[str] | None = None,
     from tfmtl.experiment import Experiment
     from tfmtl.experiment.experiment import language_config
     from tfmtl.export.serving_model import ServingModel
+    from tfmtl.layers.lstm.export_lstm import unfrozen_lstms
 
     if tokenizer is not None and tokenizer not in TOKENIZERS:
         raise ExportError(f"--tokenizer: unknown tokenizer {tokenizer!r}; known: "
@@ -204,6 +213,10 @@ def build_serving_model(workdir: str, *, tasks: Sequence[str] | None = None,
     task_models = {n: multitask.task_models[n] for n in names}
     pruned = keras.Model(multitask.model.input, {n: task_models[n].output for n in names},
                          name="serving")
+    unfrozen = unfrozen_lstms(pruned)
+    if unfrozen:  # The graph would concatenate their kernels on every call.
+        raise RuntimeError(f"{workdir}: the export LSTMs {', '.join(unfrozen)} hold no current "
+                           "copy of their kernels (freeze_block_kernels after loading weights)")
     words, chars, label_files = _write_vocabularies(experiment, selected, assets_dir)
     metadata = {
         "format_version": 1,

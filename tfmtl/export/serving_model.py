@@ -9,6 +9,7 @@ import tensorflow as tf
 
 from tfmtl.data.featurizer import TokenEncoder
 from tfmtl.export.tokenizers import CORE_OPS, TokenizerSpec
+from tfmtl.layers.lstm.export_lstm import export_lstms
 
 
 def label_table(path: str) -> tf.lookup.StaticHashTable:
@@ -97,6 +98,10 @@ class ServingModel(tf.Module):
         # own, which TF Serving's loader restores while the graph reads the unrestored original.
         self.model_variables = [v.value if isinstance(v, keras.Variable) else v
                                 for v in model.variables]
+        # The export LSTMs' copies of their kernels in BlockLSTMV2's layout, which the graph
+        # reads in place of the Keras kernels and which are no Keras weights.
+        self.lstm_kernels = [layer.frozen_block_kernel for layer in export_lstms(model)
+                             if layer.frozen_block_kernel is not None]
         self.metadata = tf.saved_model.Asset(metadata_file) if metadata_file else None
 
     # Signature names ------------------------------------------------------

@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from tfmtl.layers.lstm import make_lstm
+from tfmtl.layers.lstm import make_bidirectional
 
 
 @keras.saving.register_keras_serializable(package="tfmtl")
@@ -31,9 +31,8 @@ class CharBiLSTM(keras.layers.Layer):
         self.units = units
         self.lstm = lstm
         self.embedding = keras.layers.Embedding(vocab_size, dim, name="char_embedding")
-        self.bilstm = keras.layers.Bidirectional(
-            make_lstm(lstm, units, return_sequences=False, name="char_lstm"), name="char_bilstm"
-        )
+        self.bilstm = make_bidirectional(lstm, units, return_sequences=False,
+                                         name="char_bilstm", lstm_name="char_lstm")
 
     def build(self, input_shape):
         self.embedding.build((None, None))

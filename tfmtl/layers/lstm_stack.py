@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 
 from tfmtl.layers.encoder_features import EncoderFeatures
-from tfmtl.layers.lstm import make_lstm
+from tfmtl.layers.lstm import make_bidirectional, make_lstm
 
 
 class LSTMStack:
@@ -36,10 +36,13 @@ class LSTMStack:
         self.rnns = []
         self.dropouts = []
         for i in range(1, layers + 1):
-            rnn = make_lstm(lstm, units, return_sequences=True, name=f"{name}_{i}_lstm",
-                            **({"return_state": True} if return_state else {}))
+            kwargs = {"return_state": True} if return_state else {}
             if bidirectional:
-                rnn = keras.layers.Bidirectional(rnn, name=f"{name}_{i}")
+                rnn = make_bidirectional(lstm, units, return_sequences=True, name=f"{name}_{i}",
+                                         lstm_name=f"{name}_{i}_lstm", **kwargs)
+            else:
+                rnn = make_lstm(lstm, units, return_sequences=True, name=f"{name}_{i}_lstm",
+                                **kwargs)
             self.rnns.append(rnn)
             self.dropouts.append(keras.layers.Dropout(dropout, name=f"{name}_{i}_dropout"))
 

@@ -1,12 +1,14 @@
 """A model whose low task feeds its labels upwards (label_embedding) exports and prunes."""
 
 import numpy as np
+import pytest
 
 from tests.export.helpers import assert_matches_expected, model_predictions, tiny_config
 from tfmtl.export.exporter import export_saved_model
 from tfmtl.export.saved_model_ops import custom_ops, saved_model_ops
 
 
+@pytest.mark.slow  # Trains and exports its own model: half a minute.
 def test_label_embedding_model_exports_with_training_predictions_and_prunes(tmp_path):
     import tensorflow as tf
 

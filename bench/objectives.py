@@ -84,35 +84,6 @@ def build_sweep(bench: str, seeds, variants, data_dir: str, overrides=()):
                  baseline=baseline if baseline in variants else None)
 
 
-def table(report: dict, metrics) -> str:
-    """One row per variant: per metric, mean ± sd, per seed, and Δ vs the baseline [CI]."""
-    seeds = report["sweep"]["seeds"]
-    head = "| variant | " + " | ".join(
-        f"{m} (mean ± sd, {len(seeds)} seeds) | per seed | Δ [95% CI]" for m in metrics) + " |"
-    lines = [head, "|---|" + "---|---|---|" * len(metrics)]
-    variants = report["metrics"][metrics[0]]["variants"]
-    for variant in variants:
-        cells = []
-        for metric in metrics:
-            entry = report["metrics"].get(metric, {"variants": {}, "vs_baseline": {}})
-            stats = entry["variants"].get(variant, {"mean": None, "sd": None, "per_seed": {}})
-            mean = "n/a" if stats["mean"] is None else f"{stats['mean']:.2f}"
-            if stats["sd"] is not None:
-                mean += f" ± {stats['sd']:.2f}"
-            values = [stats["per_seed"].get(str(s)) for s in seeds]
-            per_seed = ", ".join("failed" if v is None else f"{v:.2f}" for v in values)
-            delta = ""
-            comparison = entry["vs_baseline"].get(variant)
-            if comparison and comparison["difference"] is not None:
-                delta = f"{comparison['difference']:+.2f}"
-                if "bootstrap" in comparison:
-                    b = comparison["bootstrap"]
-                    delta += f" [{b['low']:+.2f}, {b['high']:+.2f}]"
-            cells += [mean, per_seed, delta]
-        lines.append(f"| {variant} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
 def main(argv):
     del argv
     from tfmtl.runs import (
@@ -120,6 +91,7 @@ def main(argv):
         RayExecutor,
         RunsError,
         RunStore,
+        report_markdown,
         sweep_report,
         write_report,
     )
@@ -138,11 +110,8 @@ def main(argv):
     result = sweep.execute(RunStore(_RUNS_DIR.value), executor)
     report = sweep_report(result, resamples=_BOOTSTRAP.value)
     markdown, _ = write_report(report, os.path.join(_OUT.value, bench))
-    compute = report["compute"]
-    print(f"\n{table(report, BENCHMARKS[bench][4])}\n\n{compute['runs']} runs "
-          f"({compute['trained']} trained now, {compute['cached']} from the store, "
-          f"{compute['failed']} failed), {compute['steps']} steps, "
-          f"{compute['run_wall_s'] / 3600:.2f} h of run time; every metric: {markdown}")
+    print("\n" + report_markdown(report, metrics=BENCHMARKS[bench][4]))
+    print(f"report: {markdown} (every metric)")
     if result.failed:
         sys.exit(1)
 

@@ -117,6 +117,9 @@ def get_config():
     # SST was built from MR: most of SST's training trees are MR dev/test sentences or vice
     # versa; the split removes them rather than testing on training sentences.
     assert summary["sst"]["train_removed"] > 1000 and summary["mr"]["train_removed"] > 1000
+    # The README's numbers (seed 0, 80/10/10: configs/sentiment_corpora.py's split).
+    assert [(summary[t]["train"] + summary[t]["train_removed"], summary[t]["train_removed"])
+            for t in ("mr", "subj", "sst")] == [(8530, 2333), (8000, 1202), (6920, 1512)]
     assert (len(splits["sst"]["test"]), len(splits["sst"]["dev"])) == (1821, 872)
 
 

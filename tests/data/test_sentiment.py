@@ -112,3 +112,9 @@ def test_the_shared_corpora_as_distributed(shared_data):
         8544, 1101, 2210]
     assert [len(list(read_sst(sst / f"{s}.txt", labels="binary")))
             for s in ("train", "dev", "test")] == [6920, 872, 1821]
+    # The README's overlap counts (lowercased letters and digits matched).
+    from tfmtl.data.dedup import overlap
+
+    assert overlap(list(read_sst(sst / "train.txt")), mr) == 6843
+    assert overlap(list(read_sst(sst / "test.txt")), mr) == 1780
+    assert overlap([s for s in subj if s.label == "subjective"], mr) == 4179

@@ -49,6 +49,12 @@ def _check_vocabulary(vocabulary: Vocabulary, what: str) -> None:
         raise ValueError(f"the {what} vocabulary needs padding id {PAD_ID} and OOV id {OOV_ID}")
 
 
+def normalize_words(flat: tf.Tensor, *, lowercase: bool) -> tf.Tensor:
+    """Tokens as the word vocabulary holds them: lowercased (UTF-8, the full case mapping
+    ``str.lower`` uses) when asked, else as they are."""
+    return tf.strings.lower(flat, encoding="utf-8") if lowercase else flat
+
+
 class TokenEncoder(tf.Module):
     """Encodes string tokens as word and character ids, in TensorFlow ops.
 
@@ -85,7 +91,7 @@ class TokenEncoder(tf.Module):
 
     def normalize(self, flat: tf.Tensor) -> tf.Tensor:
         """The words the vocabulary holds for string tokens ``flat`` (any shape)."""
-        return tf.strings.lower(flat, encoding="utf-8") if self.lowercase else flat
+        return normalize_words(flat, lowercase=self.lowercase)
 
     def word_ids(self, flat: tf.Tensor) -> tf.Tensor:
         """The word ids of N tokens: int32 [N]."""
@@ -166,9 +172,8 @@ class Featurizer:
         """Builds the vocabularies from training sentences, normalising words as encoding does."""
         train = list(train)
         tokens = [token for sentence in train for token in sentence.tokens]
-        normalizer = TokenEncoder(None, None, lowercase=lowercase, max_chars=max_chars)
         words = Vocabulary.build(
-            _strings(normalizer.normalize(_string_tensor(tokens))),
+            _strings(normalize_words(_string_tensor(tokens), lowercase=lowercase)),
             min_count=min_count, max_size=max_vocab or None,
         )
         chars = build_char_vocabulary(train) if use_chars else None

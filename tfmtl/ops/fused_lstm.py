@@ -76,6 +76,20 @@ def fused_lstm(x, h0, c0, kernel, recurrent_kernel, bias, lengths=None, reverse=
     return _fused_lstm_tf(x, h0, c0, kernel, recurrent_kernel, bias, lengths, bool(reverse))
 
 
+def has_fused_cell(layer: keras.layers.LSTM, training) -> bool:
+    """Whether an LSTM layer's cell is the one fused kernels compute (tanh, sigmoid gates, a
+    bias, not unrolled, float32) and `training` is a Python flag, not a tensor."""
+    cell = layer.cell
+    return (
+        cell.activation is keras.activations.tanh
+        and cell.recurrent_activation is keras.activations.sigmoid
+        and cell.use_bias
+        and not layer.unroll
+        and layer.compute_dtype == "float32"
+        and isinstance(training, (bool, type(None)))
+    )
+
+
 @keras.saving.register_keras_serializable(package="tfmtl")
 class FusedLSTM(keras.layers.LSTM):
     """Drop-in `keras.layers.LSTM` that runs the whole sequence in one native op.
@@ -95,16 +109,7 @@ class FusedLSTM(keras.layers.LSTM):
     """
 
     def _fusable(self, training) -> bool:
-        cell = self.cell
-        return (
-            cell.activation is keras.activations.tanh
-            and cell.recurrent_activation is keras.activations.sigmoid
-            and cell.use_bias
-            and not self.unroll
-            and self.compute_dtype == "float32"
-            and isinstance(training, (bool, type(None)))
-            and not (training and cell.recurrent_dropout)
-        )
+        return has_fused_cell(self, training) and not (training and self.cell.recurrent_dropout)
 
     def inner_loop(self, sequences, initial_state, mask, training=False):
         if not self._fusable(training):

@@ -16,6 +16,27 @@ from tfmtl.metrics import classification_scores
 from tfmtl.tasks import TASKS
 from tfmtl.tasks.base import Loss, Task
 
+
+def check_pooled_head(entry, key: str) -> None:
+    """Checks the ``pooling`` and ``hidden`` keys of a head on pooled encoder states."""
+    if entry.pooling not in MaskedPooling.MODES:
+        raise ConfigError(f"{key}.pooling",
+                          f"{entry.pooling!r} is not one of {', '.join(MaskedPooling.MODES)}")
+    if entry.hidden < 0:
+        raise ConfigError(f"{key}.hidden", f"must be >= 0, got {entry.hidden}")
+
+
+def pooled_logits(task, features):
+    """One logit per label of `task` from the masked pooling of its layer (a tanh layer
+    between with ``hidden``)."""
+    x = MaskedPooling(task.config.pooling, name=f"{task.name}_pool")(
+        features.output(task.config.layer), mask=features.mask)
+    if task.config.hidden:
+        x = keras.layers.Dense(task.config.hidden, activation="tanh",
+                               name=f"{task.name}_hidden")(x)
+    return keras.layers.Dense(len(task.labels), name=f"{task.name}_logits")(x)
+
+
 #: The data formats whose sentences carry a label.
 SENTENCE_LABEL_FORMATS = ("tsv", "class_files", "sst", "synthetic")
 
@@ -53,13 +74,7 @@ class Classification(Task):
                 f"classification reads sentence labels from "
                 f"{', '.join(map(repr, SENTENCE_LABEL_FORMATS))}, not {entry.data.format!r}",
             )
-        if entry.pooling not in MaskedPooling.MODES:
-            raise ConfigError(
-                f"{key}.pooling",
-                f"{entry.pooling!r} is not one of {', '.join(MaskedPooling.MODES)}",
-            )
-        if entry.hidden < 0:
-            raise ConfigError(f"{key}.hidden", f"must be >= 0, got {entry.hidden}")
+        check_pooled_head(entry, key)
 
     @classmethod
     def metric_names(cls):
@@ -79,12 +94,7 @@ class Classification(Task):
         return {"label": np.int32(self.labels.lookup(self.label(sentence)))}
 
     def build_head(self, features):
-        x = MaskedPooling(self.config.pooling, name=f"{self.name}_pool")(
-            features.output(self.config.layer), mask=features.mask)
-        if self.config.hidden:
-            x = keras.layers.Dense(self.config.hidden, activation="tanh",
-                                   name=f"{self.name}_hidden")(x)
-        return {"logits": keras.layers.Dense(len(self.labels), name=f"{self.name}_logits")(x)}
+        return {"logits": pooled_logits(self, features)}
 
     def losses(self, batch, outputs):
         logits = outputs["logits"]

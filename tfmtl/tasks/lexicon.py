@@ -5,17 +5,16 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-import keras
 import ml_collections
 import numpy as np
 import tensorflow as tf
 
 from tfmtl.config import ConfigError
 from tfmtl.data import Sentence, Vocabulary, read_lexicon
-from tfmtl.layers.masked_pooling import MaskedPooling
 from tfmtl.tasks import TASKS
 from tfmtl.tasks.auxiliary import Accompanying, resolve_lowercase
 from tfmtl.tasks.base import Loss, Task
+from tfmtl.tasks.classification import check_pooled_head, pooled_logits
 
 
 @TASKS.register("lexicon")
@@ -57,11 +56,7 @@ class Lexicon(Accompanying, Task):
         entry.lexicon = resolve_path(config, entry.lexicon)
         if check_files and not os.path.isfile(entry.lexicon):
             raise ConfigError(f"{key}.lexicon", f"no such file: {entry.lexicon}")
-        if entry.pooling not in MaskedPooling.MODES:
-            raise ConfigError(f"{key}.pooling",
-                              f"{entry.pooling!r} is not one of {', '.join(MaskedPooling.MODES)}")
-        if entry.hidden < 0:
-            raise ConfigError(f"{key}.hidden", f"must be >= 0, got {entry.hidden}")
+        check_pooled_head(entry, key)
         resolve_lowercase(entry, key, config)
 
     @classmethod
@@ -97,12 +92,7 @@ class Lexicon(Accompanying, Task):
         return {"presence": self.presence(sentence)}
 
     def build_head(self, features):
-        x = MaskedPooling(self.config.pooling, name=f"{self.name}_pool")(
-            features.output(self.config.layer), mask=features.mask)
-        if self.config.hidden:
-            x = keras.layers.Dense(self.config.hidden, activation="tanh",
-                                   name=f"{self.name}_hidden")(x)
-        return {"logits": keras.layers.Dense(len(self.labels), name=f"{self.name}_logits")(x)}
+        return {"logits": pooled_logits(self, features)}
 
     def losses(self, batch, outputs):
         logits = outputs["logits"]

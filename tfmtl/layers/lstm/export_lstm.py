@@ -6,6 +6,7 @@ import keras
 import tensorflow as tf
 
 from tfmtl.layers.lstm import BIDIRECTIONAL, LSTMS
+from tfmtl.ops.fused_lstm import has_fused_cell
 
 
 @keras.saving.register_keras_serializable(package="tfmtl")
@@ -88,16 +89,7 @@ class ExportLSTM(keras.layers.LSTM):
 
     def fusable(self, training) -> bool:
         """Whether a call with `training` runs on ``BlockLSTMV2`` (else it is Keras' LSTM)."""
-        cell = self.cell
-        return (
-            cell.activation is keras.activations.tanh
-            and cell.recurrent_activation is keras.activations.sigmoid
-            and cell.use_bias
-            and not self.unroll
-            and self.compute_dtype == "float32"
-            and isinstance(training, (bool, type(None)))
-            and not training
-        )
+        return has_fused_cell(self, training) and not training
 
     def inner_loop(self, sequences, initial_state, mask, training=False):
         if training is not None and training is not False and self._block_kernel is not None:

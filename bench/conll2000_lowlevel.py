@@ -40,6 +40,10 @@ _CPUS_PER_RUN = flags.DEFINE_integer("cpus_per_run", 0, "Cores per run (0: local
                                      "divided by --workers; ray, 1).", lower_bound=0)
 _RAY_ADDRESS = flags.DEFINE_string("ray_address", "", "ray: the cluster (\"\": a local Ray).")
 _BOOTSTRAP = flags.DEFINE_integer("bootstrap", 1000, "Bootstrap resamples.", lower_bound=1)
+_RESULTS = flags.DEFINE_string(
+    "results", os.path.join(REPO, "bench", "results", "conll2000_lowlevel.jsonl.xz"),
+    "Results archive (tfmtl.runs.results_archive; committed): its runs are not trained "
+    "again, and every finished run is added to it (\"\": none, train what the store lacks).")
 
 
 def build_sweep(data_dir: str, seeds, variants, overrides=()):
@@ -105,7 +109,7 @@ def main(argv):
         executor = RayExecutor(_RAY_ADDRESS.value, cpus_per_run=_CPUS_PER_RUN.value or 1)
     else:
         executor = LocalExecutor(_WORKERS.value, cpus_per_run=_CPUS_PER_RUN.value)
-    result = sweep.execute(RunStore(_RUNS_DIR.value), executor)
+    result = sweep.execute(RunStore(_RUNS_DIR.value), executor, results=_RESULTS.value)
     report = sweep_report(result, resamples=_BOOTSTRAP.value)
     markdown, _ = write_report(report, _OUT.value)
     compute = report["compute"]

@@ -34,7 +34,8 @@ def test_polarity_on_the_deduplicated_split_from_the_store(tmp_path, shared_data
     shared_data("sst")
     args = [str(SCRIPT), "--bench=polarity", f"--runs_dir={tmp_path / 'store'}",
             f"--split_dir={tmp_path / 'split'}", f"--out={tmp_path / 'report'}",
-            "--bootstrap=100", *[f"--override={o}" for o in TINY]]
+            "--bootstrap=100", f"--results={tmp_path / 'results.jsonl.xz'}",
+            *[f"--override={o}" for o in TINY]]
     first = subprocess.run([sys.executable, *args], capture_output=True, text=True,
                            env=sweep_env(), cwd=REPO_ROOT, timeout=900)
     assert first.returncode == 0, first.stderr[-3000:]

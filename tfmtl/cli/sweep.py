@@ -49,6 +49,10 @@ _CONFIDENCE = flags.DEFINE_float("confidence", 0.95, "Level of the bootstrap int
 _METRICS = flags.DEFINE_list(
     "metrics", None, "Metrics to print, as SPLIT/TASK/METRIC (default: each task's test F1 "
     "or accuracy); the report files hold every metric.")
+_RESULTS = flags.DEFINE_string(
+    "results", "", "A results archive (.jsonl.xz; tfmtl.runs.results_archive): the sweep's "
+    "runs it holds are put into the store as finished, and every finished run of the sweep "
+    "is added to it after, so a sweep can be completed on machines that keep no run store.")
 _PROGRESS = flags.DEFINE_bool("progress", True, "Show the progress bar.")
 flags.mark_flag_as_required("config")
 
@@ -106,7 +110,8 @@ def main(argv):
             executor = RayExecutor(_RAY_ADDRESS.value, cpus_per_run=_CPUS_PER_RUN.value or 1)
         else:
             executor = LocalExecutor(_WORKERS.value, cpus_per_run=_CPUS_PER_RUN.value)
-        result = sweep.execute(store, executor, progress=_PROGRESS.value)
+        result = sweep.execute(store, executor, progress=_PROGRESS.value,
+                               results=_RESULTS.value)
         report = sweep_report(result, resamples=_BOOTSTRAP.value, confidence=_CONFIDENCE.value)
         shown = _METRICS.value or report["main_metrics"]
         unknown = [m for m in shown if m not in report["metrics"]]

@@ -125,5 +125,10 @@ def run_identity(config: ml_collections.ConfigDict | Mapping[str, Any],
         "config": flat,
         "data": data_fingerprints(flat),
     }
+    return RunIdentity(payload_id(payload), payload)
+
+
+def payload_id(payload: Mapping[str, Any]) -> str:
+    """The id of an identity payload: the first 16 hex digits of its canonical JSON's SHA-256."""
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return RunIdentity(hashlib.sha256(canonical.encode()).hexdigest()[:_ID_LENGTH], payload)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:_ID_LENGTH]

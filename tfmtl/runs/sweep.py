@@ -12,6 +12,7 @@ from typing import Any, TextIO
 
 from tfmtl.runs._core import RunsError
 from tfmtl.runs.local_executor import LocalExecutor
+from tfmtl.runs.results_archive import pack, unpack
 from tfmtl.runs.run import Run, RunSpec, resolve_run
 from tfmtl.runs.run_store import FAILED, FINISHED, RunStore
 from tfmtl.runs.sweep_progress import SweepProgress
@@ -266,7 +267,7 @@ class Sweep:
         return cached, to_run
 
     def execute(self, store: RunStore, executor=None, *, progress: bool = True,
-                stream: TextIO | None = None) -> SweepResult:
+                stream: TextIO | None = None, results: str | None = None) -> SweepResult:
         """Executes every run not finished in `store`, then collects every cell's outcome.
 
         Failed runs are recorded and reported; the others go on. A failed run is
@@ -278,9 +279,14 @@ class Sweep:
                 :class:`tfmtl.runs.RayExecutor`.
             progress: show the progress bar.
             stream: where progress lines go (default: stdout).
+            results: a results archive (:mod:`tfmtl.runs.results_archive`): its runs
+                of this sweep are put into `store` first (and count as cached), and
+                every finished run of the sweep is added to it after.
         """
         executor = executor or LocalExecutor()
         start = time.monotonic()
+        if results:
+            unpack(store, results, [run.id for run in self.unique_runs()])
         cached, to_run = self.plan(store)
         for run in self.unique_runs():
             store.prepare(run.id, run.identity.payload)
@@ -295,6 +301,8 @@ class Sweep:
                                                               "; ".join(labels[run_id])))
         finally:
             bar.close()
+            if results:
+                pack(store, [run.id for run in self.unique_runs()], results)
         cached_ids = {run.id for run in cached}
         cached_ids.update(run_id for run_id, o in outcomes.items() if o == "cached")
         entries = []

@@ -1,12 +1,15 @@
 """What makes two requests the same run, and the errors of bad requests."""
 
+import hashlib
 import json
 import os
+import shutil
 
 import pytest
 
 from tests.runs.conftest import MINI_CONFIG, run_sweep
-from tfmtl.runs import RunsError, RunSpec, Sweep, Variant, parse_grid, read_variants_file
+from tfmtl.config import flatten
+from tfmtl.runs import RunsError, RunSpec, Sweep, Variant, _core, parse_grid, read_variants_file
 from tfmtl.runs.run import resolve_run
 from tfmtl.runs.run_identity import RESULT_FREE_KEYS, run_identity
 
@@ -40,8 +43,8 @@ def test_a_numerics_version_bump_makes_new_runs():
     assert same.id == run.id and bumped.id != run.id
 
 
-def conll_config(tmp_path, data_dir):
-    path = tmp_path / "conll_config.py"
+def conll_config(tmp_path, data_dir, name="conll_config.py"):
+    path = tmp_path / name
     path.write_text(
         "from tests.runs.mini_config import get_config as mini\n"
         "def get_config():\n"
@@ -60,11 +63,35 @@ def test_data_files_enter_the_identity_by_content(tmp_path):
     (data / "train.txt").write_text("the DT\ndog NN\n\n")
     config = conll_config(tmp_path, str(data))
     before = resolve_run(RunSpec.create(config))
-    assert before.identity.payload["data"] == {
-        str(data / "train.txt"): before.identity.payload["data"][str(data / "train.txt")]}
+    digest = hashlib.sha256((data / "train.txt").read_bytes()).hexdigest()
+    assert before.identity.config["tasks.chunk.data.train"] == f"sha256:{digest}"
+    assert str(tmp_path) not in json.dumps(before.identity.payload)
     assert run_id(config=config) == before.id
+    # The same corpus elsewhere is the same run; an edited one is another.
+    elsewhere = tmp_path / "copy"
+    shutil.copytree(data, elsewhere)
+    assert run_id(config=conll_config(tmp_path, str(elsewhere), "copy.py")) == before.id
     (data / "train.txt").write_text("the DT\ncat NN\n\n")
     assert run_id(config=config) != before.id
+
+
+def test_keys_at_their_default_are_not_in_the_identity():
+    run = resolve_run(RunSpec.create(MINI_CONFIG))
+    resolved = _core.resolve_config(MINI_CONFIG)
+    flat = flatten(resolved.to_dict())
+    defaults = _core.config_defaults(json.loads(json.dumps(flat)))
+    assert defaults["training.sampler.type"] == "ratio"
+    assert defaults["tasks.chunk.layer"] == -1 and defaults["tasks.chunk.type"] == ""
+    config = run.identity.config
+    assert "training.sampler.type" not in config  # The mini config keeps the default.
+    assert config["tasks.chunk.type"] == "tagging"
+    assert config["model.encoders.shared.units"] == 8  # Set by the mini config.
+    # A key a later tfmtl adds with a default (absent from an older config.json) keeps the id,
+    # and so does one the config sets to its default.
+    older = {k: v for k, v in flat.items() if k != "training.sampler.cap"}
+    assert run_identity(older).id == run.id
+    assert run_id("training.sampler.cap=0") == run.id
+    assert run_id("training.sampler.cap=5") != run.id
 
 
 def test_a_relative_data_dir_is_made_absolute(tmp_path):
@@ -73,7 +100,7 @@ def test_a_relative_data_dir_is_made_absolute(tmp_path):
     (data / "train.txt").write_text("the DT\ndog NN\n\n")
     relative = resolve_run(RunSpec.create(conll_config(tmp_path, "data"), cwd=str(tmp_path)))
     assert f"data_dir={data}" in relative.spec.overrides
-    assert relative.identity.config["data_dir"] == str(data)
+    assert "data_dir" not in relative.identity.config  # The data files' content is.
     absolute = resolve_run(RunSpec.create(conll_config(tmp_path, str(data)), cwd="/"))
     assert absolute.id == relative.id
 

@@ -22,8 +22,8 @@ from ml_collections import config_flags
 
 from tfmtl.config import ConfigError
 
-__all__ = ["ConfigError", "RunsError", "config_keys", "load_config", "predict_split",
-           "resolve_config", "validate_loaded"]
+__all__ = ["ConfigError", "RunsError", "config_defaults", "config_keys", "load_config",
+           "predict_split", "resolve_config", "validate_loaded"]
 
 
 def _validate():
@@ -141,6 +141,13 @@ def validate_loaded(config: ml_collections.ConfigDict, *, where: str = "--config
 
 
 # --- Per-sentence predictions of a trained workdir. ---------------------------------------
+
+def config_defaults(flat: dict[str, Any]) -> dict[str, Any]:
+    """:func:`tfmtl.training.validation.config_defaults`: each resolved key's default."""
+    from tfmtl.training.validation import config_defaults
+
+    return config_defaults(flat)
+
 
 def predict_split(workdir: str, split: str = "test") -> dict[str, dict]:
     """Predicts every task of a trained workdir on `split` with its best checkpoint.

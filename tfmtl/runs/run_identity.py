@@ -1,21 +1,29 @@
-"""What identifies a run: its resolved config, its data, and the code's numerics version.
+"""What identifies a run: what its config sets, the content of its data, the numerics version.
 
 Two requests are the same run, and share one entry of the run store, exactly
 when their identities hash equal. The identity holds:
 
-* the resolved config (what ``tfmtl-train`` writes as ``config.json``: data
-  paths absolute, every default filled in), less :data:`RESULT_FREE_KEYS`,
-  the keys that only change how often a run logs and saves checkpoints (a
-  resumed run gives the same weights as an uninterrupted one, so they cannot
-  change a result);
-* a SHA-256 of every data file the config names, so an edited corpus is a new
-  run;
+* the resolved config (what ``tfmtl-train`` writes as ``config.json``: every
+  default filled in), less :data:`RESULT_FREE_KEYS` (the keys that only change
+  how often a run logs and saves checkpoints: a resumed run gives the same
+  weights as an uninterrupted one, so they cannot change a result), less every
+  key that holds its default (:func:`tfmtl.training.validation.config_defaults`),
+  and less ``data_dir``;
+* in place of each data file the config names, the SHA-256 of its bytes: an
+  edited corpus is a new run, the same corpus at another path is the same run;
 * :data:`NUMERICS_VERSION` and TensorFlow's ``major.minor`` version.
 
+Leaving the defaults out keeps a run's id when a later version of tfmtl adds
+a config key (a new feature, off by default): a benchmark's runs stay valid
+as features land, so a baseline is trained once. The price is a rule that
+``tests/runs/test_config_defaults.py`` holds: changing the default of an
+existing key changes what every config that leaves it alone trains, so it
+bumps :data:`NUMERICS_VERSION`.
+
 ``training.eval_every``, ``training.patience`` and
-``training.eval_batch_size`` stay in the identity although they are about
-evaluation: the best checkpoint, whose test scores a run reports, is chosen
-among the evaluations ``eval_every`` and ``patience`` schedule, and the
+``training.eval_batch_size`` stay in the identity (when set) although they are
+about evaluation: the best checkpoint, whose test scores a run reports, is
+chosen among the evaluations ``eval_every`` and ``patience`` schedule, and the
 evaluation batch shapes the padded tensors the scores come from.
 """
 
@@ -54,8 +62,8 @@ class RunIdentity:
 
     Attributes:
         id: the first 16 hex digits of the SHA-256 of ``payload`` as canonical JSON.
-        payload: ``{"numerics_version", "tensorflow", "config": {dotted key: value},
-            "data": {path: sha256}}``.
+        payload: ``{"numerics_version", "tensorflow", "config": {dotted key: value}}``
+            (:func:`identity_config`).
     """
 
     id: str
@@ -67,10 +75,22 @@ class RunIdentity:
 
 
 def identity_config(config: ml_collections.ConfigDict | Mapping[str, Any]) -> dict[str, Any]:
-    """The flat, JSON-normalised config that enters the identity."""
+    """The flat, JSON-normalised config that enters the identity: the keys not at their
+    default (nor result-free, nor ``data_dir``), data files replaced by their content hash."""
+    from tfmtl.runs import _core  # Loads TensorFlow (the plug-ins' schemas).
+
     tree = config.to_dict() if isinstance(config, ml_collections.ConfigDict) else config
     flat = json.loads(json.dumps(flatten(tree)))  # tuples -> lists, as config.json has them
-    return {key: flat[key] for key in sorted(flat) if key not in RESULT_FREE_KEYS}
+    defaults = _core.config_defaults(flat)
+    kept = {}
+    for key in sorted(flat):
+        value = flat[key]
+        if key in RESULT_FREE_KEYS or key == "data_dir":
+            continue
+        if key in defaults and defaults[key] == value and type(defaults[key]) is type(value):
+            continue
+        kept[key] = _content(value)
+    return kept
 
 
 _HASHES: dict[tuple[str, int, int], str] = {}
@@ -89,22 +109,17 @@ def file_sha256(path: str) -> str:
     return _HASHES[key]
 
 
-def data_fingerprints(flat_config: Mapping[str, Any]) -> dict[str, str]:
-    """SHA-256 of every existing file an absolute path value of the config names.
-
-    Validation makes every data path absolute, so this finds the data files of
-    any task type without knowing its schema. A path that does not exist is
-    recorded as ``"missing"`` (such a run fails when it runs).
-    """
-    fingerprints = {}
-    for key, value in flat_config.items():
-        if key == "data_dir" or not isinstance(value, str) or not os.path.isabs(value):
-            continue
-        if os.path.isfile(value):
-            fingerprints[value] = file_sha256(value)
-        elif not os.path.isdir(value):
-            fingerprints[value] = "missing"
-    return dict(sorted(fingerprints.items()))
+def _content(value: Any) -> Any:
+    """A config value as the identity holds it: an absolute path of a file is replaced by
+    ``sha256:<digest of its bytes>``, of a missing file by ``missing:<path>`` (such a run
+    fails when it runs); other values are kept."""
+    if not isinstance(value, str) or not os.path.isabs(value):
+        return value
+    if os.path.isfile(value):
+        return f"sha256:{file_sha256(value)}"
+    if not os.path.isdir(value):
+        return f"missing:{value}"
+    return value
 
 
 def _tensorflow_version() -> str:
@@ -118,12 +133,10 @@ def _tensorflow_version() -> str:
 def run_identity(config: ml_collections.ConfigDict | Mapping[str, Any],
                  numerics_version: int = NUMERICS_VERSION) -> RunIdentity:
     """The identity of the run of a resolved config (see the module docstring)."""
-    flat = identity_config(config)
     payload = {
         "numerics_version": numerics_version,
         "tensorflow": _tensorflow_version(),
-        "config": flat,
-        "data": data_fingerprints(flat),
+        "config": identity_config(config),
     }
     return RunIdentity(payload_id(payload), payload)
 

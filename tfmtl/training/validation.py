@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from typing import Any
 
 import ml_collections
 
-from tfmtl.config import ConfigError, base_config, check_unknown_name, choice, merge, positive
+from tfmtl.config import (
+    ConfigError,
+    base_config,
+    check_unknown_name,
+    choice,
+    decoder_config,
+    embedding_config,
+    encoder_config,
+    flatten,
+    merge,
+    positive,
+)
 from tfmtl.experiment import validate as validate_experiment
+from tfmtl.tasks import TASKS
 from tfmtl.training.callbacks import CALLBACKS
 from tfmtl.training.samplers import SAMPLERS
 from tfmtl.training.weightings import WEIGHTINGS
@@ -55,6 +69,44 @@ def _callback_sections(sections) -> ConfigDict:
                               "config.training")
         resolved[name] = merge(CALLBACKS.get(name).default_config(), sections[name], key)
     return resolved
+
+
+def config_defaults(flat: Mapping[str, Any]) -> dict[str, Any]:
+    """The default of each key of a resolved config, as dotted keys: what validation fills
+    in where the user sets nothing (the base schema's, each named language's, encoder's and
+    decoder's, each task's type's, the weighting's and the callbacks' own defaults).
+
+    `flat` is the resolved config as dotted keys (:func:`tfmtl.config.flatten`); the
+    plug-ins whose defaults apply are read from it (``tasks.X.type``,
+    ``training.weighting.type``, the ``training.callbacks`` names).
+    """
+    defaults = {k: v for k, v in flatten(base_config().to_dict()).items()
+                if not k.startswith(("model.embeddings.", "model.encoders.",
+                                     "model.decoders.", "training.weighting."))}
+
+    def section(prefix: str, schema: ml_collections.ConfigDict) -> None:
+        defaults.update(flatten(schema.to_dict(), f"{prefix}."))
+
+    def names(prefix: str) -> list[str]:
+        return sorted({key[len(prefix):].split(".", 1)[0] for key in flat
+                       if key.startswith(prefix)})
+
+    for kind, schema in (("embeddings", embedding_config), ("encoders", encoder_config),
+                         ("decoders", decoder_config)):
+        for name in names(f"model.{kind}."):
+            section(f"model.{kind}.{name}", schema())
+    for name in names("tasks."):
+        task_type = flat.get(f"tasks.{name}.type")
+        if task_type in TASKS:
+            section(f"tasks.{name}", TASKS.get(task_type).default_config())
+    weighting = flat.get("training.weighting.type", "equal")
+    if weighting in WEIGHTINGS:
+        section("training.weighting", WEIGHTINGS.get(weighting).default_config())
+    defaults["training.weighting.type"] = base_config().training.weighting.type
+    for name in names("training.callbacks."):
+        if name in CALLBACKS:
+            section(f"training.callbacks.{name}", CALLBACKS.get(name).default_config())
+    return json.loads(json.dumps(defaults))  # Tuples as lists, as config.json has them.
 
 
 def check_training(c: ml_collections.ConfigDict) -> None:

@@ -54,3 +54,26 @@ def test_mean_sd_per_seed_and_difference(tmp_path):
     row = next(line for line in markdown.splitlines() if line.startswith("| ratio |"))
     assert row.startswith("| ratio | 80.00 ± 14.14 | 70.00, 90.00 | +25.00 [+")
     assert "Δ vs base [95% CI]" in markdown
+
+
+def test_a_metric_no_run_finished_with_is_said_not_raised(tmp_path):
+    sweep = Sweep(MINI_CONFIG, [Variant("base")], seeds=[0])
+    store = RunStore(str(tmp_path))
+    run = sweep.runs[0].run
+    store.prepare(run.id, run.identity.payload)
+    store.write_record(run.id, {"id": run.id, "status": "failed", "error": "boom",
+                                "attempts": []})
+    result = sweep.execute(store, progress=False, executor=_NoExecutor())
+    markdown = report_markdown(sweep_report(result, resamples=10),
+                               metrics=["test/label/accuracy"])
+    assert "| base | 0 | `" in markdown and "boom" in markdown
+    assert "### test/label/accuracy\n\nNo finished run reports it." in markdown
+
+
+class _NoExecutor:
+    """Runs nothing: every run it is given stays as the store has it."""
+
+    name = "none"
+
+    def execute(self, store, runs, event):
+        return {}

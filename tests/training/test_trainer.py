@@ -133,3 +133,37 @@ def test_joint_training_updates_every_head_of_a_group_in_one_step(tmp_path):
 def test_groups_without_joint_are_single_tasks():
     experiment = Experiment.create(_config())
     assert [len(g) for g in experiment.groups(joint=False)] == [1, 1, 1]
+
+
+def _conll_config(data_dir):
+    from tfmtl.config import base_config
+    from tfmtl.experiment import task_config
+
+    c = base_config()
+    c.data_dir = str(data_dir)
+    c.tasks.chunk = task_config("tagging", data=dict(format="conll", column="1",
+                                                     train="train.txt", test="test.txt"))
+    return validate(c)
+
+
+def test_moved_data_with_the_same_bytes_resumes_and_edited_data_is_refused(tmp_path):
+    import shutil
+
+    from tfmtl.training.trainer import _write_run_files, check_resume
+
+    first = tmp_path / "a"
+    first.mkdir()
+    (first / "train.txt").write_text("the DT\ndog NN\n\n")
+    (first / "test.txt").write_text("a DT\ncat NN\n\n")
+    workdir = tmp_path / "run"
+    workdir.mkdir()
+    _write_run_files(_conll_config(first), str(workdir), "tfmtl-train")
+    recorded = json.loads((workdir / "data_sha256.json").read_text())
+    assert sorted(recorded) == [str(first / "test.txt"), str(first / "train.txt")]
+    moved = tmp_path / "b"
+    shutil.move(first, moved)  # The old paths are gone: the recorded hashes decide.
+    assert check_resume(_conll_config(moved), str(workdir))
+    (moved / "train.txt").write_text("the DT\ncat NN\n\n")
+    with pytest.raises(ConfigError, match=r"config\.tasks\.chunk\.data\.train: .* different "
+                                          r"config \(differs in: tasks\.chunk\.data\.train\)"):
+        check_resume(_conll_config(moved), str(workdir))

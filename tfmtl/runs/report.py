@@ -222,7 +222,10 @@ def report_markdown(report: dict[str, Any], metrics: Sequence[str] | None = None
                   "p: two-sided bootstrap p-value.", ""]
     lines += ["## Metrics", ""]
     for key in metrics if metrics is not None else list(report["metrics"]):
-        lines += [metric_table(report, key), ""]
+        if key in report["metrics"]:
+            lines += [metric_table(report, key), ""]
+        else:  # Asked for, but no run finished with it (every run failed, say).
+            lines += [f"### {key}", "", "No finished run reports it.", ""]
     return "\n".join(lines)
 
 

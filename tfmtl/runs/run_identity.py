@@ -40,6 +40,7 @@ from typing import Any
 import ml_collections
 
 from tfmtl.config import flatten
+from tfmtl.files import file_sha256
 
 NUMERICS_VERSION = 1
 """Bumped by every change to tfmtl that changes what an unchanged config trains or scores
@@ -91,22 +92,6 @@ def identity_config(config: ml_collections.ConfigDict | Mapping[str, Any]) -> di
             continue
         kept[key] = _content(value)
     return kept
-
-
-_HASHES: dict[tuple[str, int, int], str] = {}
-
-
-def file_sha256(path: str) -> str:
-    """SHA-256 of a file's bytes (memoised on path, size and modification time)."""
-    stat = os.stat(path)
-    key = (path, stat.st_size, stat.st_mtime_ns)
-    if key not in _HASHES:
-        digest = hashlib.sha256()
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
-        _HASHES[key] = digest.hexdigest()
-    return _HASHES[key]
 
 
 def _content(value: Any) -> Any:

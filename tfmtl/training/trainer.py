@@ -15,7 +15,7 @@ from tfmtl import config as config_lib
 from tfmtl.config import ConfigError
 from tfmtl.data.pipeline import default_bucket_boundaries, make_dataset
 from tfmtl.experiment import CONFIG_FILE, VOCAB_DIR, Experiment
-from tfmtl.files import atomic_write_text
+from tfmtl.files import atomic_write_text, file_sha256
 from tfmtl.training.callbacks import Run, make_callbacks
 from tfmtl.training.callbacks.summaries import message
 from tfmtl.training.checkpoints import Checkpoints, RunState
@@ -29,6 +29,7 @@ from tfmtl.training.weightings import make_weighting
 
 METRICS_FILE = "metrics.json"
 COMMAND_FILE = "command.txt"
+DATA_HASHES_FILE = "data_sha256.json"
 TENSORBOARD_DIR = "tensorboard"
 
 # Keys a resumed run may change: how long and how often, not what is trained.
@@ -37,8 +38,30 @@ _RESUMABLE_CHANGES = ("training.steps", "training.eval_every", "training.log_eve
                       "training.patience", "training.eval_batch_size")
 
 
+def _data_files(flat: dict) -> dict[str, str]:
+    """Key -> path of every data file a resolved config names (validation made them absolute)."""
+    return {key: value for key, value in flat.items()
+            if key != "data_dir" and isinstance(value, str) and os.path.isabs(value)
+            and os.path.isfile(value)}
+
+
+def _same_data(previous: str, current: str, recorded: dict[str, str]) -> bool:
+    """Whether two paths of one key hold the same bytes: the data moved, the run did not."""
+    if not (isinstance(previous, str) and isinstance(current, str) and os.path.isabs(previous)
+            and os.path.isfile(current)):
+        return False
+    before = recorded.get(previous) or (file_sha256(previous) if os.path.isfile(previous)
+                                         else None)
+    return before == file_sha256(current)
+
+
 def check_resume(config: ml_collections.ConfigDict, workdir: str) -> bool:
     """True when `workdir` holds an earlier run of this config (to resume).
+
+    A data file named by another path but with the same bytes (the corpus moved, or a run
+    store's run resumes on another machine) is the same config: the SHA-256 of every data
+    file is recorded in the workdir (``data_sha256.json``) when a run starts, and
+    ``data_dir`` itself is not compared (the paths it resolved are).
 
     Raises:
         ConfigError: when it holds a run of a different config.
@@ -49,9 +72,15 @@ def check_resume(config: ml_collections.ConfigDict, workdir: str) -> bool:
     with open(path, encoding="utf-8") as f:
         previous = config_lib.flatten(json.load(f))
     current = config_lib.flatten(config.to_dict())
+    hashes = os.path.join(workdir, DATA_HASHES_FILE)
+    recorded = {}
+    if os.path.exists(hashes):
+        with open(hashes, encoding="utf-8") as f:
+            recorded = json.load(f)
     changed = sorted(
         key for key in previous.keys() | current.keys()
         if previous.get(key) != current.get(key) and key not in _RESUMABLE_CHANGES
+        and key != "data_dir" and not _same_data(previous.get(key), current.get(key), recorded)
     )
     if changed:
         raise ConfigError(
@@ -64,6 +93,9 @@ def check_resume(config: ml_collections.ConfigDict, workdir: str) -> bool:
 
 def _write_run_files(config: ml_collections.ConfigDict, workdir: str, command: str) -> None:
     atomic_write_text(os.path.join(workdir, CONFIG_FILE), config_lib.to_json(config))
+    files = _data_files(config_lib.flatten(config.to_dict()))
+    atomic_write_text(os.path.join(workdir, DATA_HASHES_FILE), json.dumps(
+        {path: file_sha256(path) for path in sorted(set(files.values()))}, indent=1) + "\n")
     history = ""
     path = os.path.join(workdir, COMMAND_FILE)
     if os.path.exists(path):

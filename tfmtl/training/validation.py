@@ -125,6 +125,13 @@ def check_training(c: ml_collections.ConfigDict) -> None:
         if t.joint:
             raise ConfigError("config.training.joint", "step 'all' always trains tasks that "
                               "read the same sentences together; leave joint False")
+        for name, task in c.tasks.items():
+            if task.mixing_ratio != 1.0:
+                raise ConfigError(f"config.tasks.{name}.mixing_ratio",
+                                  f"set to {task.mixing_ratio}, but the mixing ratio is the "
+                                  "'ratio' sampler's and step 'all' trains every task at "
+                                  "every step; weigh its loss with loss_weight (and "
+                                  "config.training.weighting.type='static')")
     else:
         _unchanged(t.weighting, base_config().training.weighting, "config.training.weighting",
                    "a weighting combines the tasks' losses of an 'all' step; set "

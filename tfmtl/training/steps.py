@@ -5,7 +5,10 @@ Both compute each task's named losses from the model's outputs on its batch
 count`` with the count summed over replicas, so it is the global mean over
 the step's batch whatever the number of replicas. A task's loss is the sum of
 its named losses. The sharing schemes' losses and ``model.losses`` are added
-once per step. A step returns, per named loss, its summed total and count (over
+once per step; in an ``all`` step, whose model runs once per group, they are
+the mean over the groups' batches (a penalty on the weights alone counts once,
+as in a ``sampled`` step; one on the features, such as an adversarial loss,
+sees every group's sentences). A step returns, per named loss, its summed total and count (over
 replicas) for logging.
 """
 
@@ -51,6 +54,19 @@ def extra_losses(outputs: Mapping, model: keras.Model, stats: dict):
         total = regularization if total is None else total + regularization
         stats["regularization"] = (regularization, tf.constant(1.0))
     return total
+
+
+def _mean_over_groups(extras: list, extra_stats: list[dict], stats: dict):
+    """The mean of the groups' extra losses (None when there are none); their named
+    parts' means go into `stats`."""
+    if all(extra is None for extra in extras):
+        return None
+    count = float(len(extras))
+    for name in extra_stats[0]:
+        value = tf.add_n([group[name][0] for group in extra_stats])
+        stats[name] = (value / count if count > 1 else value, tf.constant(1.0))
+    total = tf.add_n([extra for extra in extras if extra is not None])
+    return total / count if count > 1 else total
 
 
 def _apply(optimizer, grads, variables) -> None:
@@ -135,13 +151,16 @@ def make_all_step(strategy: tf.distribute.Strategy, groups: Sequence[tuple], mul
 
     def replica_step(*batches):
         stats, losses, outputs = {}, {}, {}
+        extras, extra_stats = [], []
         with tf.GradientTape(persistent=bool(hooks) or weighting.needs_gradients) as tape:
             for group, batch in zip(groups, batches, strict=True):
                 key = tuple(task.name for task in group)
                 features = {name: batch[name] for name in input_names}
                 outputs[key] = model(features, training=True)
                 losses.update(task_losses(group, batch, outputs[key], stats))
-            extra = extra_losses(next(iter(outputs.values())), model, stats)
+                extra_stats.append({})
+                extras.append(extra_losses(outputs[key], model, extra_stats[-1]))
+            extra = _mean_over_groups(extras, extra_stats, stats)
             if weighting.needs_gradients:
                 # The tasks' own variables follow the plain sum (recorded on the tape).
                 loss = tf.add_n(list(losses.values()))

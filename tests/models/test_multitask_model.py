@@ -182,3 +182,41 @@ def test_word_vectors_initialise_the_embedding_frozen_or_fine_tuned(tmp_path, tr
         assert difference > 1e-4  # Fine-tuned.
     else:
         assert difference < 1e-5  # Frozen: the file's vectors, after training.
+
+
+def test_a_task_that_reads_final_states_gets_them_through_hard_sharing():
+    from tfmtl.experiment import task_config
+    from tfmtl.tasks import TASKS, Classification, Tagging
+
+    seen = {}
+
+    @TASKS.register("final_state_classification_test")
+    class FinalStateClassification(Classification):
+        reads_final_states = True
+
+        def build_head(self, features):
+            (fh, _), (bh, _) = features.final_states(1)
+            seen["shapes"] = (fh.shape[-1], bh.shape[-1])
+            state = keras.layers.Concatenate()([fh, bh])
+            return {"logits": keras.layers.Dense(len(self.labels), name=f"{self.name}_logits")(
+                state)}
+
+    config = tiny_config.get_config()
+    synthetic = dict(format="synthetic", sentences=400, seed=3)
+    config.tasks.label = task_config("final_state_classification_test", layer=1,
+                                     data=synthetic)
+    model = Experiment.create(validate(config)).build_model()
+    assert seen["shapes"] == (16, 16)
+    assert model.model.get_layer("label_logits").input.shape[-1] == 32
+    # A model whose tasks read no states builds its encoder without them.
+    @TASKS.register("state_probe_tagging_test")
+    class StateProbe(Tagging):
+        def build_head(self, features):
+            seen[self.name] = list(features.states)
+            return super().build_head(features)
+
+    plain = tiny_config.get_config()
+    del plain.tasks["label"]
+    plain.tasks.chunk.type = "state_probe_tagging_test"
+    Experiment.create(validate(plain)).build_model()
+    assert seen["chunk"] == []

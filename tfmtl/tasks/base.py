@@ -54,6 +54,9 @@ class Task:
     # Whether :meth:`predict` gives one row per token ([batch, time, ...]) rather than per
     # sentence; the evaluator trims token rows to each sentence's length.
     predicts_tokens: ClassVar[bool] = False
+    # Whether the head reads its encoder layer's final states (EncoderFeatures.final_states):
+    # a sharing scheme builds the encoder to return them when a task it serves does.
+    reads_final_states: ClassVar[bool] = False
     # Whether an export serves the task unless told otherwise (auxiliary tasks: False).
     exported_by_default: ClassVar[bool] = True
     # What an export serves for this task: output key -> (dtype, shape, doc); the export

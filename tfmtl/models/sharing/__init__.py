@@ -70,7 +70,8 @@ class SharingScheme:
         """Checks the scheme's keys; raises ConfigError naming the key. Default: nothing."""
 
     def make_stack(self, name: str | None = None, **overrides) -> LSTMStack:
-        """An LSTM stack as the encoder's config describes (fields overridable)."""
+        """An LSTM stack as the encoder's config describes (fields overridable; e.g.
+        ``return_state=True`` when a task's ``reads_final_states``)."""
         e = self.config
         values = dict(layers=e.layers, units=e.units, bidirectional=e.bidirectional,
                       dropout=e.dropout, lstm=e.lstm)

@@ -20,10 +20,13 @@ class HardSharing(SharingScheme):
 
     def __init__(self, name, encoder_config, seed=0):
         super().__init__(name, encoder_config, seed)
-        self.encoder = self.make_stack()
         self.num_layers = encoder_config.layers
 
     def __call__(self, embedded, mask, tasks: Sequence, heads: HeadBuilder) -> Shared:
+        # Built here, once: the stack keeps its layers' final states only when a task reads
+        # them (the same weights either way).
+        self.encoder = self.make_stack(
+            return_state=any(task.reads_final_states for task in tasks))
         needed = max(task.layer(self.num_layers) for task in tasks)
         outputs, read = {}, {}
 

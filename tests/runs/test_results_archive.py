@@ -94,3 +94,28 @@ def test_an_edited_entry_is_refused_with_its_line(tmp_path):
     (tmp_path / "c.jsonl.xz").write_text("not xz")
     with pytest.raises(RunsError, match=r"c\.jsonl\.xz: not an LZMA"):
         read_archive(str(tmp_path / "c.jsonl.xz"))
+
+
+class _SeesTheArchive:
+    """An executor that finishes the first run (fills the store) and looks at the archive
+    while the sweep is still running (a SIGKILL now would lose nothing finished)."""
+
+    name = "looks"
+
+    def __init__(self, archive):
+        self.archive, self.seen = archive, None
+
+    def execute(self, store, runs, event):
+        event("started", runs[0].id)
+        fill(store, runs[0], accuracy_right=10, f1=1.0)
+        event("finished", runs[0].id)
+        self.seen = list(read_archive(self.archive))
+        return {runs[0].id: "finished"}
+
+
+def test_a_run_is_archived_when_it_finishes_not_when_the_sweep_ends(tmp_path):
+    sweep, store = _sweep(), RunStore(str(tmp_path / "store"))
+    archive = str(tmp_path / "results.jsonl.xz")
+    executor = _SeesTheArchive(archive)
+    sweep.execute(store, executor, progress=False, results=archive)
+    assert executor.seen == [sweep.unique_runs()[0].id]

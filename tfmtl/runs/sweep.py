@@ -6,6 +6,7 @@ import dataclasses
 import itertools
 import json
 import os
+import threading
 import time
 from collections.abc import Sequence
 from typing import Any, TextIO
@@ -280,8 +281,9 @@ class Sweep:
             progress: show the progress bar.
             stream: where progress lines go (default: stdout).
             results: a results archive (:mod:`tfmtl.runs.results_archive`): its runs
-                of this sweep are put into `store` first (and count as cached), and
-                every finished run of the sweep is added to it after.
+                of this sweep are put into `store` first (and count as cached), each run
+                is added to it as soon as it finishes, and every finished run of the
+                sweep once more at the end.
         """
         executor = executor or LocalExecutor()
         start = time.monotonic()
@@ -295,10 +297,16 @@ class Sweep:
             labels.setdefault(cell.run.id, []).append(f"{cell.variant}, seed {cell.seed}")
         bar = SweepProgress(len(to_run), cached=len(cached), stream=stream, bar=progress,
                             slots=getattr(executor, "slots_at_once", None))
+        archive_lock = threading.Lock()
+
+        def on_event(kind: str, run_id: str) -> None:
+            bar.event(kind, run_id, "; ".join(labels[run_id]))
+            if results and kind == "finished":  # Archived at once: a killed sweep keeps it.
+                with archive_lock:
+                    pack(store, [run_id], results)
+
         try:
-            outcomes = executor.execute(
-                store, to_run, lambda kind, run_id: bar.event(kind, run_id,
-                                                              "; ".join(labels[run_id])))
+            outcomes = executor.execute(store, to_run, on_event)
         finally:
             bar.close()
             if results:

@@ -29,7 +29,8 @@ ConfigDict = ml_collections.ConfigDict
 # Sections whose entries are user-named (tasks, languages, encoders, decoders) rather than
 # schema keys; validation checks each entry against its own schema.
 USER_NAMED = ("config.tasks", "config.model.embeddings", "config.model.encoders",
-              "config.model.decoders", "config.training.callbacks", "config.training.weighting")
+              "config.model.decoders", "config.model.schemes", "config.training.callbacks",
+              "config.training.weighting")
 
 
 class ConfigError(ValueError):
@@ -117,6 +118,9 @@ def base_config() -> ConfigDict:
     # sequence-to-sequence task types; none by default.
     c.model.decoders = ConfigDict()
     c.model.sharing = "hard"  # Default sharing scheme of every encoder (tfmtl/models/sharing/).
+    # Sharing scheme name -> its own keys (tfmtl.models.sharing.scheme_config(name, ...)),
+    # for every encoder that uses it; each used scheme's section is filled with its defaults.
+    c.model.schemes = ConfigDict()
 
     c.training = ConfigDict()
     c.training.steps = 5000  # Training steps (one batch of one task, or of a joint group).

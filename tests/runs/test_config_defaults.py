@@ -6,7 +6,7 @@ make every finished run a new one. The price: a default whose value changes
 changes what every config that leaves it alone trains, with the same id. This
 test holds that change to a bump of ``NUMERICS_VERSION``:
 ``config_defaults.json`` records every default of the base schema and of each
-plug-in shipped in tfmtl (task types, weightings, callbacks, the language,
+plug-in shipped in tfmtl (task types, weightings, callbacks, sharing schemes, the language,
 encoder and decoder sections) for the current version. A changed or removed
 default fails here until the version is bumped; then, or when keys were only
 added, record the defaults again:
@@ -26,13 +26,15 @@ LEDGER = REPO_ROOT / "tests" / "runs" / "config_defaults.json"
 def current_defaults() -> dict[str, dict]:
     """``{schema: {dotted key: default}}`` of the base config and every shipped plug-in."""
     from tfmtl.config import base_config, decoder_config, embedding_config, encoder_config, flatten
+    from tfmtl.models.sharing import SHARING
     from tfmtl.tasks import TASKS
     from tfmtl.training.callbacks import CALLBACKS
     from tfmtl.training.weightings import WEIGHTINGS
 
     schemas = {"base": base_config(), "embedding": embedding_config(),
                "encoder": encoder_config(), "decoder": decoder_config()}
-    for kind, registry in (("task", TASKS), ("weighting", WEIGHTINGS), ("callback", CALLBACKS)):
+    for kind, registry in (("task", TASKS), ("weighting", WEIGHTINGS), ("callback", CALLBACKS),
+                           ("scheme", SHARING)):
         for name in registry.names():
             plugin = registry.get(name)
             if plugin.__module__.startswith("tfmtl."):  # Not the tests' own plug-ins.

@@ -75,6 +75,8 @@ def validate(config: ConfigDict | Mapping, *, check_files: bool = True) -> Confi
         entries = model[section] if section in model else resolved.model[section]
         resolved.model[section] = _named_entries(entries, f"config.model.{section}",
                                                  lambda _, schema=schema: schema())
+    resolved.model.schemes = _scheme_sections(model["schemes"] if "schemes" in model else {},
+                                              resolved.model)
     training = config["training"] if "training" in config else {}
     for section in TRAINING_PLUGIN_SECTIONS:
         # Checked, and completed with the plug-ins' defaults, by tfmtl.training.validate.
@@ -124,6 +126,30 @@ def _named_entries(entries: Mapping, key: str, schema_of) -> ConfigDict:
     return resolved
 
 
+def _scheme_sections(sections: Mapping, model: ConfigDict) -> ConfigDict:
+    """``config.model.schemes``: each scheme an encoder uses, its keys merged onto the
+    scheme's defaults; a section for a scheme no encoder uses is an error."""
+    check_unknown_name(SHARING, model.sharing, "config.model.sharing")
+    used = set()
+    for name, encoder in model.encoders.items():
+        if encoder.sharing:
+            check_unknown_name(SHARING, encoder.sharing, f"config.model.encoders.{name}.sharing")
+        used.add(encoder.sharing or model.sharing)
+    resolved = ConfigDict()
+    for name in sections.keys():
+        key = f"config.model.schemes.{name}"
+        check_unknown_name(SHARING, name, key)
+        if name not in used:
+            raise ConfigError(key, f"set, but no encoder uses sharing scheme {name!r} (they use "
+                              f"{', '.join(sorted(used))}): set config.model.sharing or an "
+                              "encoder's sharing")
+    for name in sorted(used):
+        user = sections[name] if name in sections else {}
+        resolved[name] = merge(SHARING.get(name).default_config(), user,
+                               f"config.model.schemes.{name}")
+    return resolved
+
+
 def _fraction(value: float, key: str) -> None:
     if not 0.0 <= value < 1.0:
         raise ConfigError(key, f"must be in [0, 1), got {value!r}")
@@ -151,7 +177,8 @@ def _check_model(c: ConfigDict) -> None:
             raise ConfigError(f"{key}.vectors", f"no such file: {e.vectors}")
     if not m.encoders:
         raise ConfigError("config.model.encoders", "no encoder: add one with encoder_config()")
-    check_unknown_name(SHARING, m.sharing, "config.model.sharing")
+    for name, options in m.schemes.items():
+        SHARING.get(name).check_config(options, f"config.model.schemes.{name}", c)
     for name, e in m.encoders.items():
         key = f"config.model.encoders.{name}"
         _known(e.language, m.embeddings, f"{key}.language", "language")
@@ -159,8 +186,6 @@ def _check_model(c: ConfigDict) -> None:
         positive(e.units, f"{key}.units")
         _fraction(e.dropout, f"{key}.dropout")
         check_unknown_name(LSTMS, e.lstm, f"{key}.lstm")
-        if e.sharing:
-            check_unknown_name(SHARING, e.sharing, f"{key}.sharing")
     languages = sorted({e.language for e in m.encoders.values()})
     if len(languages) > 1:
         raise ConfigError(

@@ -134,7 +134,9 @@ def build_multitask_model(model_config: ml_collections.ConfigDict, tasks: Sequen
     outputs, losses = {}, {}
     for name, encoder in encoders.items():
         readers = [task for task in tasks if task.config.encoder == name]
-        scheme = SHARING.get(encoder.sharing or m.sharing)(name, encoder, seed)
+        kind = encoder.sharing or m.sharing
+        scheme = SHARING.get(kind)(name, encoder, seed, m.schemes[kind] if kind in m.schemes
+                                   else None)
         shared = scheme(embedded, mask, readers, lambda task, features: task.build_head(
             dataclasses.replace(features, words=inputs["words"])))
         outputs.update(shared.outputs)

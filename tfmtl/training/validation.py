@@ -21,6 +21,7 @@ from tfmtl.config import (
     positive,
 )
 from tfmtl.experiment import validate as validate_experiment
+from tfmtl.models.sharing import SHARING
 from tfmtl.tasks import TASKS
 from tfmtl.training.callbacks import CALLBACKS
 from tfmtl.training.samplers import SAMPLERS
@@ -77,7 +78,8 @@ def config_defaults(flat: Mapping[str, Any]) -> dict[str, Any]:
     decoder's, each task's type's, the weighting's and the callbacks' own defaults).
 
     `flat` is the resolved config as dotted keys (:func:`tfmtl.config.flatten`); the
-    plug-ins whose defaults apply are read from it (``tasks.X.type``,
+    plug-ins whose defaults apply are read from it (``tasks.X.type``, the
+    ``model.schemes`` names,
     ``training.weighting.type``, the ``training.callbacks`` names).
     """
     defaults = {k: v for k, v in flatten(base_config().to_dict()).items()
@@ -95,6 +97,9 @@ def config_defaults(flat: Mapping[str, Any]) -> dict[str, Any]:
                          ("decoders", decoder_config)):
         for name in names(f"model.{kind}."):
             section(f"model.{kind}.{name}", schema())
+    for name in names("model.schemes."):
+        if name in SHARING:
+            section(f"model.schemes.{name}", SHARING.get(name).default_config())
     for name in names("tasks."):
         task_type = flat.get(f"tasks.{name}.type")
         if task_type in TASKS:

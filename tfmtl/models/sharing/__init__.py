@@ -13,14 +13,18 @@ step's loss and logs by name. Add one by writing a module in this package:
     class Mine(SharingScheme):
         def __call__(self, embedded, mask, tasks, heads) -> Shared: ...
 
-A scheme owns its config keys: :meth:`SharingScheme.check_config` sees the
-encoder's entry and the whole config.
+A scheme owns its config keys: :meth:`SharingScheme.default_config` declares
+them, a user sets them in ``config.model.schemes.<name>`` (made with
+:func:`scheme_config`), validation merges that section onto the defaults and
+calls :meth:`SharingScheme.check_config`, and every encoder using the scheme
+gets the section as ``options``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import ml_collections
 
@@ -57,17 +61,28 @@ class SharingScheme:
         name: the encoder's name (the prefix of the layers the scheme builds).
         encoder_config: the encoder's entry (``config.model.encoders.<name>``).
         seed: the run's seed.
+        options: the scheme's resolved keys (``config.model.schemes.<scheme>``; default:
+            :meth:`default_config`).
     """
 
-    def __init__(self, name: str, encoder_config: ml_collections.ConfigDict, seed: int = 0):
+    def __init__(self, name: str, encoder_config: ml_collections.ConfigDict, seed: int = 0,
+                 options: ml_collections.ConfigDict | None = None):
         self.name = name
         self.config = encoder_config
         self.seed = seed
+        self.options = options if options is not None else self.default_config()
 
     @classmethod
-    def check_config(cls, encoder_config: ml_collections.ConfigDict, key: str,
+    def default_config(cls) -> ml_collections.ConfigDict:
+        """The scheme's own keys with their defaults (``config.model.schemes.<name>``).
+        Default: none."""
+        return ml_collections.ConfigDict()
+
+    @classmethod
+    def check_config(cls, options: ml_collections.ConfigDict, key: str,
                      config: ml_collections.ConfigDict) -> None:
-        """Checks the scheme's keys; raises ConfigError naming the key. Default: nothing."""
+        """Checks the scheme's resolved keys (`options`, at `key`) against the whole config;
+        raises ConfigError naming the key. Default: nothing."""
 
     def make_stack(self, name: str | None = None, **overrides) -> LSTMStack:
         """An LSTM stack as the encoder's config describes (fields overridable; e.g.
@@ -84,4 +99,20 @@ class SharingScheme:
         raise NotImplementedError
 
 
-__all__ = ["SHARING", "HeadBuilder", "Shared", "SharingScheme"]
+def scheme_config(name: str, **values: Any) -> ml_collections.ConfigDict:
+    """A ``config.model.schemes.<name>`` section: the scheme's defaults updated.
+
+    Example: ``config.model.schemes.soft = scheme_config("soft", weight=0.01)``.
+    """
+    from tfmtl.config import ConfigError, update
+
+    try:
+        cls = SHARING.get(name)
+    except KeyError as e:
+        raise ConfigError("sharing scheme", e.args[0]) from None
+    config = cls.default_config()
+    update(config, values, f"sharing scheme {name}")
+    return config
+
+
+__all__ = ["SHARING", "HeadBuilder", "Shared", "SharingScheme", "scheme_config"]

@@ -18,8 +18,8 @@ class HardSharing(SharingScheme):
     (Hashimoto et al. 2017).
     """
 
-    def __init__(self, name, encoder_config, seed=0):
-        super().__init__(name, encoder_config, seed)
+    def __init__(self, name, encoder_config, seed=0, options=None):
+        super().__init__(name, encoder_config, seed, options)
         self.num_layers = encoder_config.layers
 
     def __call__(self, embedded, mask, tasks: Sequence, heads: HeadBuilder) -> Shared:

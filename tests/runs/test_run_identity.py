@@ -91,7 +91,7 @@ def test_keys_at_their_default_are_not_in_the_identity():
     older = {k: v for k, v in flat.items() if k != "training.sampler.cap"}
     assert run_identity(older).id == run.id
     assert run_id("training.sampler.cap=0") == run.id
-    assert run_id("training.sampler.cap=5") != run.id
+    assert run_id("training.sampler.type=proportional", "training.sampler.cap=5") != run.id
 
 
 def test_a_relative_data_dir_is_made_absolute(tmp_path):

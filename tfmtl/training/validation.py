@@ -148,8 +148,14 @@ def check_training(c: ml_collections.ConfigDict) -> None:
         check_unknown_name(CALLBACKS, name, key)
         CALLBACKS.get(name).check_config(section, key, c)
     check_unknown_name(SAMPLERS, t.sampler.type, "config.training.sampler.type")
-    positive(t.sampler.temperature, "config.training.sampler.temperature")
-    positive(t.sampler.cap, "config.training.sampler.cap", allow_zero=True)
+    sampler = SAMPLERS.get(t.sampler.type)
+    defaults = base_config().training.sampler
+    for name in sorted(t.sampler.keys()):
+        if name != "type" and name not in sampler.reads and t.sampler[name] != defaults[name]:
+            raise ConfigError(f"config.training.sampler.{name}",
+                              f"set, but sampler {t.sampler.type!r} does not read it (it "
+                              f"reads: {', '.join(sampler.reads) or 'nothing'})")
+    sampler.check_config(t.sampler, "config.training.sampler")
     o = t.optimizer
     choice(o.type, ("adam", "sgd"), "config.training.optimizer.type")
     choice(o.schedule, ("constant", "exponential", "cosine", "linear"),

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
+from typing import ClassVar
 
 import ml_collections
 import numpy as np
@@ -36,6 +37,10 @@ class Sampler:
     """
 
     BLOCK = 4096  # Steps drawn at once; block b is drawn from a generator seeded (seed, b).
+    # The keys of config.training.sampler this sampler reads, besides `type`. The section's
+    # keys are in the base schema (so that --config.training.sampler.KEY reaches them); a
+    # key another sampler reads, set away from its default, is a config error.
+    reads: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, sampler_config: ml_collections.ConfigDict,
                  tasks: Mapping[str, ml_collections.ConfigDict], sizes: Mapping[str, int],
@@ -50,6 +55,10 @@ class Sampler:
         if p.shape != (len(self.names),) or np.any(p < 0) or not p.sum() > 0:
             raise ValueError(f"sampler {type(self).__name__} gave invalid probabilities {p}")
         self.p = p / p.sum()
+
+    @classmethod
+    def check_config(cls, section: ml_collections.ConfigDict, key: str) -> None:
+        """Checks the keys the sampler reads (raises ConfigError naming one). Default: none."""
 
     def probabilities(self) -> np.ndarray:
         """Unnormalised sampling weights, one per task in order."""

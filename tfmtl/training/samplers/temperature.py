@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from tfmtl.config import positive
 from tfmtl.training.samplers import SAMPLERS, Sampler, _capped
 
 
@@ -12,6 +13,13 @@ class Temperature(Sampler):
     T = 1 is proportional sampling; large T approaches uniform, which lifts
     small tasks (as in multilingual and T5-style mixtures).
     """
+
+    reads = ("temperature", "cap")
+
+    @classmethod
+    def check_config(cls, section, key):
+        positive(section.temperature, f"{key}.temperature")
+        positive(section.cap, f"{key}.cap", allow_zero=True)
 
     def probabilities(self) -> np.ndarray:
         return _capped(self.sizes, self.config.cap) ** (1.0 / self.config.temperature)

@@ -3,12 +3,29 @@
 from __future__ import annotations
 
 import sys
+import time
 
 import keras
 import tensorflow as tf
 
 from tfmtl.training.callbacks import CALLBACKS, Callback
 from tfmtl.training.evaluation import format_metrics
+
+
+def progress_line(step: int, total: int, values, since: float, since_step: int,
+                  now: float) -> str:
+    """``step 1700/8000 - 231ms/step - ETA 24:17 - chunk_loss: 0.1356 - ...``: the speed
+    over the steps since the last line."""
+    parts = [f"step {step}/{total}"]
+    if step > since_step:
+        per_step = (now - since) / (step - since_step)
+        eta = int(round(per_step * (total - step)))
+        hours, rest = divmod(eta, 3600)
+        clock = f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else (
+            f"{rest // 60}:{rest % 60:02d}")
+        parts += [f"{per_step * 1000:.0f}ms/step", f"ETA {clock}"]
+    parts += [f"{name}: {value:.4f}" for name, value in values]
+    return " - ".join(parts)
 
 
 @CALLBACKS.register("summaries")
@@ -28,9 +45,14 @@ class Summaries(Callback):
         self.counts: dict[str, float] = {}
         self.trained = dict.fromkeys(self.names, 0)
         self.window = 0
-        self.bar = keras.utils.Progbar(run.total_steps, stateful_metrics=None, interval=0.0,
-                                       unit_name="step")
-        self.bar.update(run.start)
+        # On a terminal, Keras' progress bar; in a log (a file, a pipe), plain lines: the bar
+        # redraws itself with carriage returns and ANSI codes, which a log keeps as garbage.
+        self.bar = None
+        if sys.stdout.isatty():
+            self.bar = keras.utils.Progbar(run.total_steps, stateful_metrics=None,
+                                           interval=0.0, unit_name="step")
+            self.bar.update(run.start)
+        self.line_start = (time.monotonic(), run.start)
 
     def on_step_end(self, run, logs):
         for name, (total, count) in logs["losses"].items():
@@ -45,13 +67,16 @@ class Summaries(Callback):
         means = {name: self.sums[name] / self.counts[name] for name in self.sums
                  if self.counts[name]}
         values = [(f"{n}_loss", v) for n, v in means.items()]
-        # The window's means as they are (Progbar would average stateless values over
-        # the whole run).
-        self.bar.stateful_metrics.update(name for name, _ in values)
-        self.bar.update(run.step, values=values)
-        if not sys.stdout.isatty():  # One line per update in logs.
-            sys.stdout.write("\n")
+        if self.bar is not None:
+            # The window's means as they are (Progbar would average stateless values over
+            # the whole run).
+            self.bar.stateful_metrics.update(name for name, _ in values)
+            self.bar.update(run.step, values=values)
+        else:
+            sys.stdout.write(progress_line(run.step, run.total_steps, values,
+                                           *self.line_start, time.monotonic()) + "\n")
             sys.stdout.flush()
+            self.line_start = (time.monotonic(), run.step)
         with run.writer.as_default(step=run.step):
             for name, value in means.items():
                 tf.summary.scalar(f"{name}/loss", value)

@@ -23,6 +23,7 @@ def test_config_checks():
         validate(config)
 
 
+@pytest.mark.slow  # Trains and exports (about 30 s); the CRF layer's tests are not slow.
 def test_crf_tagger_trains_decodes_by_viterbi_and_exports(tmp_path):
     from tfmtl.experiment import Experiment, restore_model
     from tfmtl.export.exporter import export_saved_model

@@ -3,6 +3,7 @@
 import os
 
 import numpy as np
+import pytest
 
 from tests.cli_helpers import TINY_CONFIG, checkpoint_values, run_binary
 
@@ -19,6 +20,7 @@ def _weights(workdir):
     return checkpoint_values(path, prefix="optimizer/_trainable_variables/")
 
 
+@pytest.mark.slow  # Two trainings (about 50 s); the multi-worker tests are slow too.
 def test_mirrored_on_two_cpus_matches_default(tmp_path):
     runs = {}
     for name, extra in (("default", []), ("mirrored", [

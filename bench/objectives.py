@@ -54,9 +54,9 @@ _WORKERS = flags.DEFINE_integer("workers", 2, "local: runs at a time.", lower_bo
 _RAY_ADDRESS = flags.DEFINE_string("ray_address", "", "ray: the cluster (\"\": a local Ray).")
 _BOOTSTRAP = flags.DEFINE_integer("bootstrap", 1000, "Bootstrap resamples.", lower_bound=1)
 _RESULTS = flags.DEFINE_string(
-    "results", os.path.join(REPO, "bench", "results", "objectives.jsonl.xz"),
-    "Results archive (tfmtl.runs.results_archive; committed): its runs are not trained "
-    "again, and every finished run is added to it (\"\": none, train what the store lacks).")
+    "results", None, "Results archive (tfmtl.runs.results_archive; committed; default "
+    "bench/results/objectives_<bench>.jsonl.xz): its runs are not trained again, and each "
+    "finished run is added to it (\"\": none, train what the store lacks).")
 flags.mark_flag_as_required("bench")
 
 
@@ -111,7 +111,9 @@ def main(argv):
         executor = RayExecutor(_RAY_ADDRESS.value, cpus_per_run=1)
     else:
         executor = LocalExecutor(_WORKERS.value)
-    result = sweep.execute(RunStore(_RUNS_DIR.value), executor, results=_RESULTS.value)
+    result = sweep.execute(RunStore(_RUNS_DIR.value), executor, results=(
+        os.path.join(REPO, "bench", "results", f"objectives_{bench}.jsonl.xz")
+        if _RESULTS.value is None else _RESULTS.value))
     report = sweep_report(result, resamples=_BOOTSTRAP.value)
     markdown, _ = write_report(report, os.path.join(_OUT.value, bench))
     print("\n" + report_markdown(report, metrics=BENCHMARKS[bench][4]))

@@ -119,3 +119,22 @@ def test_a_run_is_archived_when_it_finishes_not_when_the_sweep_ends(tmp_path):
     executor = _SeesTheArchive(archive)
     sweep.execute(store, executor, progress=False, results=archive)
     assert executor.seen == [sweep.unique_runs()[0].id]
+
+
+def test_edited_metrics_are_refused_when_unpacked_and_entries_are_kept(tmp_path):
+    sweep, store = _filled(tmp_path / "store")
+    ids = [r.id for r in sweep.unique_runs()]
+    archive = str(tmp_path / "results.jsonl.xz")
+    pack(store, ids, archive)
+    before = read_archive(archive)
+    # The same run finished again elsewhere with other numbers: the archive keeps its entry.
+    fill(store, sweep.runs[0].run, accuracy_right=20, f1=9.0)
+    assert pack(store, ids, archive) == [] and read_archive(archive) == before
+
+    def edit(entries):
+        entries[0]["metrics"]["test"]["label"]["accuracy"] = 99.0
+
+    _rewrite(archive, edit)
+    with pytest.raises(RunsError, match=r"the stored predictions score .* \(the entry was "
+                                        r"edited\)"):
+        unpack(RunStore(str(tmp_path / "fresh")), archive)

@@ -188,3 +188,30 @@ def test_a_variant_with_an_unknown_key_is_named(tmp_path):
         Sweep(MINI_CONFIG, [Variant("base"), *variants])
     with pytest.raises(RunsError, match="--baseline: 'nope' is not a variant"):
         Sweep(MINI_CONFIG, variants, baseline="nope")
+
+
+def test_a_section_entry_at_its_defaults_is_still_in_the_identity():
+    from tfmtl.training.callbacks import callback_config
+
+    resolved = _core.resolve_config(MINI_CONFIG)
+    tree = resolved.to_dict()
+    base = run_identity(tree)
+    assert "training.callbacks" not in base.config and "model.encoders" not in base.config
+    tree["training"]["callbacks"] = {"gradient_reversal": callback_config(
+        "gradient_reversal").to_dict()}
+    with_callback = run_identity(tree)
+    assert with_callback.id != base.id
+    assert with_callback.config["training.callbacks"] == ["gradient_reversal"]
+
+
+def test_class_files_enter_the_identity_by_content(tmp_path):
+    from tfmtl.runs.run_identity import identity_config
+
+    (tmp_path / "pos.txt").write_text("good\n")
+    (tmp_path / "neg.txt").write_text("bad\n")
+    value = f"pos={tmp_path / 'pos.txt'},neg={tmp_path / 'neg.txt'}"
+    config = identity_config({"tasks.label.type": "classification",
+                              "tasks.label.data.classes": value})
+    pos = hashlib.sha256(b"good\n").hexdigest()
+    neg = hashlib.sha256(b"bad\n").hexdigest()
+    assert config["tasks.label.data.classes"] == f"pos=sha256:{pos},neg=sha256:{neg}"

@@ -163,6 +163,13 @@ def test_moved_data_with_the_same_bytes_resumes_and_edited_data_is_refused(tmp_p
     moved = tmp_path / "b"
     shutil.move(first, moved)  # The old paths are gone: the recorded hashes decide.
     assert check_resume(_conll_config(moved), str(workdir))
+    # A key a later tfmtl added (absent from the earlier config.json) at its default resumes.
+    written = json.loads((workdir / "config.json").read_text())
+    del written["training"]["sampler"]["cap"]
+    (workdir / "config.json").write_text(json.dumps(written))
+    assert check_resume(_conll_config(moved), str(workdir))
+    # A file edited in place, at the path the run recorded, is another config.
+    _write_run_files(_conll_config(moved), str(workdir), "tfmtl-train")
     (moved / "train.txt").write_text("the DT\ncat NN\n\n")
     with pytest.raises(ConfigError, match=r"config\.tasks\.chunk\.data\.train: .* different "
                                           r"config \(differs in: tasks\.chunk\.data\.train\)"):

@@ -4,24 +4,30 @@ A run store holds checkpoints and workdirs (hundreds of megabytes per run);
 a table needs only each run's identity, record, final metrics and test
 predictions (what :func:`tfmtl.runs.sweep_report` reads, bootstrap intervals
 included). An archive is one LZMA-compressed JSON-lines file of exactly those,
-one line per run; its large dictionary folds the test set's gold labels,
-repeated in every run, into almost nothing (about 10 KB per CoNLL-2000 run).
+one line per run; its dictionary (8 MiB) folds the test set's gold labels,
+repeated in every run, into almost nothing.
 
 It lets a benchmark be completed over several sessions on machines that keep
 no run store: ``pack`` the sweep's finished runs after it ran, commit the
 archive, and the next session's ``unpack`` puts them back into its store as
 finished runs (without a workdir), so only the missing runs train. An entry
-is checked before it is used: its id must be the hash of its identity, so an
-edited entry is refused; an entry whose identity no current config resolves
-to (another numerics version, other data) is simply never asked for.
+is checked before it is used: its id must be the hash of its identity, and its
+test predictions must score what its metrics say (the run worker's own check),
+so an edited entry is refused; an entry whose identity no current config
+resolves to (another numerics version, TensorFlow version, other data) is
+simply never asked for. An entry, once written, is kept: packing a run the
+archive has already leaves its entry alone. Writers take a lock on
+``FILE.lock``, so sweeps in several processes can share one archive.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import lzma
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from tfmtl.files import atomic_write_bytes
 from tfmtl.runs._core import RunsError
@@ -35,6 +41,7 @@ from tfmtl.runs.run_store import (
     read_json,
     write_json_atomic,
 )
+from tfmtl.runs.run_worker import check_predictions
 
 _KEYS = ("id", "identity", "record", "metrics", "predictions")
 
@@ -72,29 +79,49 @@ def read_archive(path: str) -> dict[str, dict]:
     return entries
 
 
+@contextlib.contextmanager
+def _locked(path: str) -> Iterator[None]:
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
 def pack(store: RunStore, run_ids: Iterable[str], path: str) -> list[str]:
-    """Adds the finished runs among `run_ids` to the archive at `path` (created or updated
-    atomically; entries already there are kept). Returns the ids it wrote."""
-    entries = read_archive(path)
-    added = []
-    for run_id in run_ids:
-        if not store.is_finished(run_id):
-            continue
-        record = dict(store.record(run_id))
-        record.pop("imported_from", None)
-        entries[run_id] = {
-            "id": run_id, "identity": store.identity(run_id), "record": record,
-            "metrics": store.metrics(run_id), "predictions": store.predictions(run_id)}
-        added.append(run_id)
-    text = "".join(json.dumps(entries[k], sort_keys=True, separators=(",", ":")) + "\n"
-                   for k in sorted(entries))
-    atomic_write_bytes(path, lzma.compress(text.encode("utf-8"), preset=9 | lzma.PRESET_EXTREME))
+    """Adds the finished runs among `run_ids` that the archive at `path` lacks (the file is
+    created or replaced atomically, under its lock). Returns the ids it added."""
+    with _locked(path):
+        entries = read_archive(path)
+        added = []
+        for run_id in run_ids:
+            if run_id in entries or not store.is_finished(run_id):
+                continue
+            record = dict(store.record(run_id))
+            record.pop("imported_from", None)
+            entries[run_id] = {
+                "id": run_id, "identity": store.identity(run_id), "record": record,
+                "metrics": store.metrics(run_id), "predictions": store.predictions(run_id)}
+            added.append(run_id)
+        if added or not os.path.exists(path):
+            text = "".join(json.dumps(entries[k], sort_keys=True, separators=(",", ":")) + "\n"
+                           for k in sorted(entries))
+            atomic_write_bytes(path, lzma.compress(text.encode("utf-8"), preset=6))
     return added
 
 
 def unpack(store: RunStore, path: str, run_ids: Iterable[str] | None = None) -> list[str]:
     """Puts the archive's runs (those among `run_ids`, default all) that `store` has not
-    finished into it as finished runs without a workdir. Returns the ids it added."""
+    finished into it as finished runs without a workdir; a run a live worker holds is left
+    to it. Returns the ids it added.
+
+    Raises:
+        RunsError: an entry is refused (see :func:`read_archive`), its predictions do not
+            score its metrics, or the store's identity of the run differs.
+    """
     entries = read_archive(path)
     wanted = set(entries) if run_ids is None else set(run_ids) & set(entries)
     added = []
@@ -102,13 +129,23 @@ def unpack(store: RunStore, path: str, run_ids: Iterable[str] | None = None) -> 
         if store.is_finished(run_id):
             continue
         entry = entries[run_id]
+        try:
+            check_predictions(entry["predictions"], entry["metrics"])
+        except RuntimeError as e:
+            raise RunsError(f"{path}: run {run_id}: {e} (the entry was edited)") from None
         identity_path = store.path(run_id, IDENTITY_FILE)
         if os.path.exists(identity_path) and read_json(identity_path) != entry["identity"]:
             raise RunsError(f"{path}: run {run_id}: the store's identity.json differs from "
                             "the archive's")
-        store.prepare(run_id, {k: v for k, v in entry["identity"].items() if k != "id"})
-        write_json_atomic(store.path(run_id, METRICS_FILE), entry["metrics"])
-        write_json_atomic(store.path(run_id, PREDICTIONS_FILE), entry["predictions"])
-        store.write_record(run_id, {**entry["record"], "imported_from": os.path.abspath(path)})
+        with store.lock(run_id, blocking=False) as acquired:
+            if not acquired:  # A worker trains it now.
+                continue
+            store.prepare(run_id, {k: v for k, v in entry["identity"].items() if k != "id"})
+            write_json_atomic(store.path(run_id, METRICS_FILE), entry["metrics"])
+            write_json_atomic(store.path(run_id, PREDICTIONS_FILE), entry["predictions"])
+            earlier = (store.record(run_id) or {}).get("attempts", [])
+            record = dict(entry["record"])
+            record["attempts"] = [*earlier, *record.get("attempts", [])]
+            store.write_record(run_id, {**record, "imported_from": os.path.abspath(path)})
         added.append(run_id)
     return added

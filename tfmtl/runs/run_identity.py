@@ -39,7 +39,7 @@ from typing import Any
 
 import ml_collections
 
-from tfmtl.config import flatten
+from tfmtl.config import flatten, replace_paths
 from tfmtl.files import file_sha256
 
 NUMERICS_VERSION = 1
@@ -48,7 +48,9 @@ NUMERICS_VERSION = 1
 under an older version are then new runs, trained again rather than reused. Changes
 that keep every result bit for bit (speed, logging, refactoring) leave it alone.
 
-History: 1, the first run store."""
+History: 1, the first run store. Kept at 1 through the change of 2026-12-02 that
+averages an ``all`` step's extra losses over its groups (it was the first group's): no
+shipped scheme has losses, so no run of a shipped config changed."""
 
 RESULT_FREE_KEYS = ("training.log_every", "training.checkpoint_every",
                     "training.keep_checkpoints")
@@ -75,9 +77,30 @@ class RunIdentity:
         return self.payload["config"]
 
 
+#: Sections of user-named entries whose names enter the identity (``"model.encoders":
+#: ["shared"]``, left out at these defaults): an entry whose keys all hold their defaults (a
+#: callback at its defaults) leaves no other trace, yet it changes what trains.
+NAMED_SECTIONS = {"model.embeddings": ["text"], "model.encoders": ["shared"],
+                  "model.decoders": [], "training.callbacks": []}
+
+
+def _section_names(tree: Mapping[str, Any], flat: Mapping[str, Any], section: str) -> list:
+    node: Any = tree
+    for part in section.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            node = None
+            break
+        node = node[part]
+    if isinstance(node, Mapping):
+        return sorted(node)
+    prefix = section + "."  # A flat config (dotted keys).
+    return sorted({key[len(prefix):].split(".", 1)[0] for key in flat if key.startswith(prefix)})
+
+
 def identity_config(config: ml_collections.ConfigDict | Mapping[str, Any]) -> dict[str, Any]:
     """The flat, JSON-normalised config that enters the identity: the keys not at their
-    default (nor result-free, nor ``data_dir``), data files replaced by their content hash."""
+    default (nor result-free, nor ``data_dir``), data files replaced by their content hash,
+    and the names of the :data:`NAMED_SECTIONS` entries when they are not the defaults."""
     from tfmtl.runs import _core  # Loads TensorFlow (the plug-ins' schemas).
 
     tree = config.to_dict() if isinstance(config, ml_collections.ConfigDict) else config
@@ -91,20 +114,21 @@ def identity_config(config: ml_collections.ConfigDict | Mapping[str, Any]) -> di
         if key in defaults and defaults[key] == value and type(defaults[key]) is type(value):
             continue
         kept[key] = _content(value)
-    return kept
+    for section, default in NAMED_SECTIONS.items():
+        names = _section_names(tree, flat, section)
+        if names != default:
+            kept[section] = names
+    return dict(sorted(kept.items()))
 
 
 def _content(value: Any) -> Any:
-    """A config value as the identity holds it: an absolute path of a file is replaced by
-    ``sha256:<digest of its bytes>``, of a missing file by ``missing:<path>`` (such a run
-    fails when it runs); other values are kept."""
-    if not isinstance(value, str) or not os.path.isabs(value):
-        return value
-    if os.path.isfile(value):
-        return f"sha256:{file_sha256(value)}"
-    if not os.path.isdir(value):
-        return f"missing:{value}"
-    return value
+    """A config value as the identity holds it: each data file it names (the value itself,
+    or the paths of a ``name=PATH,name=PATH`` list such as ``data.classes``) is replaced by
+    ``sha256:<digest of its bytes>`` (``missing:<path>`` when absent: such a run fails when
+    it runs); other values are kept."""
+    return replace_paths(value, lambda path: f"sha256:{file_sha256(path)}"
+                         if os.path.isfile(path) else path if os.path.isdir(path)
+                         else f"missing:{path}")
 
 
 def _tensorflow_version() -> str:

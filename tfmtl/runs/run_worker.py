@@ -143,7 +143,7 @@ def _check_config(store: RunStore, run_id: str) -> None:
             f"{', '.join(changed)}); was the config file edited during the sweep?")
 
 
-def _check_predictions(predictions: Mapping[str, Any], metrics: Mapping[str, Any]) -> dict:
+def check_predictions(predictions: Mapping[str, Any], metrics: Mapping[str, Any]) -> dict:
     """Scores the predictions and compares with metrics.json's test scores."""
     from tfmtl.runs import paired_bootstrap
 
@@ -232,7 +232,7 @@ def _finish(store: RunStore, run_id: str, record: dict) -> None:
     workdir = store.workdir(run_id)
     metrics = run_store.read_json(os.path.join(workdir, "metrics.json"))
     predictions = _core.predict_split(workdir, "test")
-    record["checked_scores"] = _check_predictions(predictions, metrics)
+    record["checked_scores"] = check_predictions(predictions, metrics)
     run_store.write_json_atomic(store.path(run_id, run_store.PREDICTIONS_FILE), predictions)
     run_store.write_json_atomic(store.path(run_id, run_store.METRICS_FILE), metrics)
     record["steps"] = metrics.get("steps")

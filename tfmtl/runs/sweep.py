@@ -6,7 +6,7 @@ import dataclasses
 import itertools
 import json
 import os
-import threading
+import sys
 import time
 from collections.abc import Sequence
 from typing import Any, TextIO
@@ -281,9 +281,9 @@ class Sweep:
             progress: show the progress bar.
             stream: where progress lines go (default: stdout).
             results: a results archive (:mod:`tfmtl.runs.results_archive`): its runs
-                of this sweep are put into `store` first (and count as cached), each run
-                is added to it as soon as it finishes, and every finished run of the
-                sweep once more at the end.
+                of this sweep are put into `store` first (and count as cached), and each
+                run is added to it as soon as it finishes (a failure to write it is a
+                warning: the sweep goes on).
         """
         executor = executor or LocalExecutor()
         start = time.monotonic()
@@ -297,20 +297,24 @@ class Sweep:
             labels.setdefault(cell.run.id, []).append(f"{cell.variant}, seed {cell.seed}")
         bar = SweepProgress(len(to_run), cached=len(cached), stream=stream, bar=progress,
                             slots=getattr(executor, "slots_at_once", None))
-        archive_lock = threading.Lock()
+        def archive(run_ids) -> None:
+            try:
+                pack(store, run_ids, results)
+            except (OSError, RunsError) as e:  # Never stops the sweep's trainings.
+                print(f"tfmtl-sweep: warning: could not add to {results}: {e}",
+                      file=sys.stderr)
 
         def on_event(kind: str, run_id: str) -> None:
             bar.event(kind, run_id, "; ".join(labels[run_id]))
             if results and kind == "finished":  # Archived at once: a killed sweep keeps it.
-                with archive_lock:
-                    pack(store, [run_id], results)
+                archive([run_id])
 
         try:
             outcomes = executor.execute(store, to_run, on_event)
         finally:
             bar.close()
             if results:
-                pack(store, [run.id for run in self.unique_runs()], results)
+                archive([run.id for run in self.unique_runs()])
         cached_ids = {run.id for run in cached}
         cached_ids.update(run_id for run_id, o in outcomes.items() if o == "cached")
         entries = []

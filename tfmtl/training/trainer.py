@@ -38,50 +38,63 @@ _RESUMABLE_CHANGES = ("training.steps", "training.eval_every", "training.log_eve
                       "training.patience", "training.eval_batch_size")
 
 
-def _data_files(flat: dict) -> dict[str, str]:
-    """Key -> path of every data file a resolved config names (validation made them absolute)."""
-    return {key: value for key, value in flat.items()
-            if key != "data_dir" and isinstance(value, str) and os.path.isabs(value)
-            and os.path.isfile(value)}
+def _data_files(flat: dict) -> list[str]:
+    """Every data file a resolved config names (validation made the paths absolute)."""
+    return sorted({path for key, value in flat.items() if key != "data_dir"
+                   for path in config_lib.value_paths(value) if os.path.isfile(path)})
 
 
-def _same_data(previous: str, current: str, recorded: dict[str, str]) -> bool:
-    """Whether two paths of one key hold the same bytes: the data moved, the run did not."""
-    if not (isinstance(previous, str) and isinstance(current, str) and os.path.isabs(previous)
-            and os.path.isfile(current)):
-        return False
-    before = recorded.get(previous) or (file_sha256(previous) if os.path.isfile(previous)
-                                         else None)
-    return before == file_sha256(current)
+def _content(value, recorded: dict[str, str], use_recorded: bool):
+    """`value` with each data file it names replaced by the SHA-256 of its bytes (the
+    recorded one when `use_recorded` and the workdir has it)."""
+    def digest(path: str) -> str:
+        if use_recorded and path in recorded:
+            return recorded[path]
+        return file_sha256(path) if os.path.isfile(path) else f"missing:{path}"
+
+    return config_lib.replace_paths(value, digest)
+
+
+_MISSING = object()
 
 
 def check_resume(config: ml_collections.ConfigDict, workdir: str) -> bool:
     """True when `workdir` holds an earlier run of this config (to resume).
 
-    A data file named by another path but with the same bytes (the corpus moved, or a run
-    store's run resumes on another machine) is the same config: the SHA-256 of every data
-    file is recorded in the workdir (``data_sha256.json``) when a run starts, and
-    ``data_dir`` itself is not compared (the paths it resolved are).
+    Data files are compared by content: the SHA-256 of every data file is recorded in the
+    workdir (``data_sha256.json``) when a run starts, so a file at another path with the
+    same bytes (the corpus moved, or a run store's run resumes on another machine) is the
+    same config, and a file edited in place is not; ``data_dir`` itself is not compared (the
+    paths it resolved are). A key the earlier run's config lacks (a later tfmtl added it)
+    holding its default is the same config too.
 
     Raises:
         ConfigError: when it holds a run of a different config.
     """
+    from tfmtl.training.validation import config_defaults
+
     path = os.path.join(workdir, CONFIG_FILE)
     if not os.path.exists(path):
         return False
     with open(path, encoding="utf-8") as f:
         previous = config_lib.flatten(json.load(f))
-    current = config_lib.flatten(config.to_dict())
+    current = json.loads(json.dumps(config_lib.flatten(config.to_dict())))
     hashes = os.path.join(workdir, DATA_HASHES_FILE)
     recorded = {}
     if os.path.exists(hashes):
         with open(hashes, encoding="utf-8") as f:
             recorded = json.load(f)
-    changed = sorted(
-        key for key in previous.keys() | current.keys()
-        if previous.get(key) != current.get(key) and key not in _RESUMABLE_CHANGES
-        and key != "data_dir" and not _same_data(previous.get(key), current.get(key), recorded)
-    )
+    defaults = config_defaults(current)
+    changed = []
+    for key in sorted(previous.keys() | current.keys()):
+        if key in _RESUMABLE_CHANGES or key == "data_dir":
+            continue
+        before, now = previous.get(key, _MISSING), current.get(key, _MISSING)
+        if before is _MISSING and key in defaults and now == defaults[key]:
+            continue  # Added by a later tfmtl, at its default.
+        if _MISSING in (before, now) or (_content(before, recorded, True)
+                                         != _content(now, recorded, False)):
+            changed.append(key)
     if changed:
         raise ConfigError(
             f"config.{changed[0]}",
@@ -95,7 +108,7 @@ def _write_run_files(config: ml_collections.ConfigDict, workdir: str, command: s
     atomic_write_text(os.path.join(workdir, CONFIG_FILE), config_lib.to_json(config))
     files = _data_files(config_lib.flatten(config.to_dict()))
     atomic_write_text(os.path.join(workdir, DATA_HASHES_FILE), json.dumps(
-        {path: file_sha256(path) for path in sorted(set(files.values()))}, indent=1) + "\n")
+        {path: file_sha256(path) for path in files}, indent=1) + "\n")
     history = ""
     path = os.path.join(workdir, COMMAND_FILE)
     if os.path.exists(path):

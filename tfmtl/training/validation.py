@@ -156,6 +156,12 @@ def check_training(c: ml_collections.ConfigDict) -> None:
                               f"set, but sampler {t.sampler.type!r} does not read it (it "
                               f"reads: {', '.join(sampler.reads) or 'nothing'})")
     sampler.check_config(t.sampler, "config.training.sampler")
+    if t.step == "sampled" and t.sampler.type != "ratio":
+        for name, task in c.tasks.items():
+            if task.mixing_ratio != 1.0:
+                raise ConfigError(f"config.tasks.{name}.mixing_ratio",
+                                  f"set to {task.mixing_ratio}, but only the 'ratio' sampler "
+                                  f"reads it (the sampler is {t.sampler.type!r})")
     o = t.optimizer
     choice(o.type, ("adam", "sgd"), "config.training.optimizer.type")
     choice(o.schedule, ("constant", "exponential", "cosine", "linear"),

@@ -14,7 +14,7 @@ from tfmtl.training.evaluation import format_metrics
 
 def progress_line(step: int, total: int, values, since: float, since_step: int,
                   now: float) -> str:
-    """``step 1700/8000 - 231ms/step - ETA 24:17 - chunk_loss: 0.1356 - ...``: the speed
+    """``step 1700/8000 - 231ms/step - ETA 24:15 - chunk_loss: 0.1356 - ...``: the speed
     over the steps since the last line."""
     parts = [f"step {step}/{total}"]
     if step > since_step:

@@ -165,10 +165,11 @@ def test_json_round_trip(tmp_path):
          "config.training.sampler.temperature", "must be > 0"),
         (lambda c: (setattr(c.training.sampler, "type", "uniform"),
                     setattr(c.tasks.chunk, "mixing_ratio", 0.5)),
-         "config.tasks.chunk.mixing_ratio", "only the 'ratio' sampler reads it"),
+         "config.tasks.chunk.mixing_ratio", "set to 0.5, but sampler 'uniform' does not read "
+         "it (read by: ratio)"),
         (lambda c: (setattr(c.training, "step", "all"),
                     setattr(c.tasks.chunk, "mixing_ratio", 0.5)),
-         "config.tasks.chunk.mixing_ratio", "set to 0.5, but the mixing ratio is the 'ratio'"),
+         "config.tasks.chunk.mixing_ratio", "set to 0.5, but step 'all' trains every task"),
         (lambda c: setattr(c.training.weighting, "type", "gradnorm2"),
          "config.training.weighting.type", "unknown weighting"),
         (lambda c: c.training.callbacks.update({"summaries": {}}),

@@ -251,26 +251,16 @@ def flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def value_paths(value: Any) -> list[str]:
-    """The absolute paths a resolved config value names: the value itself, or each PATH of
-    a ``name=PATH,name=PATH`` list (``data.classes``)."""
-    found = []
-    replace_paths(value, lambda path: found.append(path) or path)
-    return found
-
-
-def replace_paths(value: Any, replace) -> Any:
-    """`value` with each absolute path it names (see :func:`value_paths`) replaced by
-    ``replace(path)``; any other value unchanged."""
-    if not isinstance(value, str):
-        return value
-    if os.path.isabs(value):
-        return replace(value)
-    parts = value.split(",")
-    pairs = [part.partition("=") for part in parts]
-    if value and all(sep and os.path.isabs(path) for _, sep, path in pairs):
-        return ",".join(f"{name}={replace(path)}" for name, _, path in pairs)
-    return value
+def plugin_config(registry, name: str, kind: str, values: Mapping[str, Any]) -> ConfigDict:
+    """A plug-in's section: the ``default_config()`` of `registry`'s entry `name` updated
+    with `values` (an unknown name or key is a ConfigError naming the `kind`)."""
+    try:
+        plugin = registry.get(name)
+    except KeyError as e:
+        raise ConfigError(kind, e.args[0]) from None
+    config = plugin.default_config()
+    update(config, values, f"{kind} {name}")
+    return config
 
 
 def to_json(config: ConfigDict) -> str:

@@ -22,14 +22,12 @@ archive has already leaves its entry alone. Writers take a lock on
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
 import lzma
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
-from tfmtl.files import atomic_write_bytes
+from tfmtl.files import atomic_write_bytes, locked
 from tfmtl.runs._core import RunsError
 from tfmtl.runs.run_identity import payload_id
 from tfmtl.runs.run_store import (
@@ -79,22 +77,10 @@ def read_archive(path: str) -> dict[str, dict]:
     return entries
 
 
-@contextlib.contextmanager
-def _locked(path: str) -> Iterator[None]:
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
-
-
 def pack(store: RunStore, run_ids: Iterable[str], path: str) -> list[str]:
     """Adds the finished runs among `run_ids` that the archive at `path` lacks (the file is
     created or replaced atomically, under its lock). Returns the ids it added."""
-    with _locked(path):
+    with locked(f"{path}.lock"):
         entries = read_archive(path)
         added = []
         for run_id in run_ids:

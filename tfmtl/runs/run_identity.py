@@ -33,14 +33,13 @@ import dataclasses
 import hashlib
 import importlib.metadata
 import json
-import os
 from collections.abc import Mapping
 from typing import Any
 
 import ml_collections
 
-from tfmtl.config import flatten, replace_paths
-from tfmtl.files import file_sha256
+from tfmtl.config import flatten
+from tfmtl.files import content_of
 
 NUMERICS_VERSION = 1
 """Bumped by every change to tfmtl that changes what an unchanged config trains or scores
@@ -99,7 +98,8 @@ def _section_names(tree: Mapping[str, Any], flat: Mapping[str, Any], section: st
 
 def identity_config(config: ml_collections.ConfigDict | Mapping[str, Any]) -> dict[str, Any]:
     """The flat, JSON-normalised config that enters the identity: the keys not at their
-    default (nor result-free, nor ``data_dir``), data files replaced by their content hash,
+    default (nor result-free, nor ``data_dir``), data files replaced by their content hash
+    (:func:`tfmtl.files.content_of`; ``missing:<path>`` for an absent one: such a run fails),
     and the names of the :data:`NAMED_SECTIONS` entries when they are not the defaults."""
     from tfmtl.runs import _core  # Loads TensorFlow (the plug-ins' schemas).
 
@@ -113,22 +113,12 @@ def identity_config(config: ml_collections.ConfigDict | Mapping[str, Any]) -> di
             continue
         if key in defaults and defaults[key] == value and type(defaults[key]) is type(value):
             continue
-        kept[key] = _content(value)
+        kept[key] = content_of(value)
     for section, default in NAMED_SECTIONS.items():
         names = _section_names(tree, flat, section)
         if names != default:
             kept[section] = names
     return dict(sorted(kept.items()))
-
-
-def _content(value: Any) -> Any:
-    """A config value as the identity holds it: each data file it names (the value itself,
-    or the paths of a ``name=PATH,name=PATH`` list such as ``data.classes``) is replaced by
-    ``sha256:<digest of its bytes>`` (``missing:<path>`` when absent: such a run fails when
-    it runs); other values are kept."""
-    return replace_paths(value, lambda path: f"sha256:{file_sha256(path)}"
-                         if os.path.isfile(path) else path if os.path.isdir(path)
-                         else f"missing:{path}")
 
 
 def _tensorflow_version() -> str:

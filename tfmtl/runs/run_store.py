@@ -24,15 +24,12 @@ next request runs it again, and ``tfmtl-train`` resumes from its checkpoints.
 
 from __future__ import annotations
 
-import contextlib
-import errno
-import fcntl
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from tfmtl.files import atomic_write_text
+from tfmtl.files import atomic_write_text, locked
 
 DEFAULT_RUNS_DIR = os.path.join("runs", "store")
 
@@ -129,28 +126,10 @@ class RunStore:
         return sorted(name for name in os.listdir(self.root)
                       if os.path.exists(self.path(name, IDENTITY_FILE)))
 
-    @contextlib.contextmanager
-    def lock(self, run_id: str, *, blocking: bool = True) -> Iterator[bool]:
-        """Holds the run's lock; yields False (without it) when not `blocking` and it is taken.
-
-        The kernel drops the lock when its holder dies, however it dies.
-        """
-        os.makedirs(self.run_dir(run_id), exist_ok=True)
-        fd = os.open(self.path(run_id, _LOCK_FILE), os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
-            except OSError as e:
-                if e.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                    yield False
-                    return
-                raise
-            try:
-                yield True
-            finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
-        finally:
-            os.close(fd)
+    def lock(self, run_id: str, *, blocking: bool = True):
+        """Holds the run's lock (:func:`tfmtl.files.locked` on its ``.lock``); yields False
+        (without it) when not `blocking` and it is taken."""
+        return locked(self.path(run_id, _LOCK_FILE), blocking=blocking)
 
     def is_locked(self, run_id: str) -> bool:
         """True while a live worker holds the run."""

@@ -281,9 +281,10 @@ class Sweep:
             progress: show the progress bar.
             stream: where progress lines go (default: stdout).
             results: a results archive (:mod:`tfmtl.runs.results_archive`): its runs
-                of this sweep are put into `store` first (and count as cached), and each
-                run is added to it as soon as it finishes (a failure to write it is a
-                warning: the sweep goes on).
+                of this sweep are put into `store` first (and count as cached); each run
+                is added to it as soon as it finishes, and at the end every finished run
+                of the sweep it lacks (runs the store had before); a failure to write it
+                is a warning: the sweep goes on.
         """
         executor = executor or LocalExecutor()
         start = time.monotonic()

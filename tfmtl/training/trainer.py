@@ -15,7 +15,7 @@ from tfmtl import config as config_lib
 from tfmtl.config import ConfigError
 from tfmtl.data.pipeline import default_bucket_boundaries, make_dataset
 from tfmtl.experiment import CONFIG_FILE, VOCAB_DIR, Experiment
-from tfmtl.files import atomic_write_text, file_sha256
+from tfmtl.files import atomic_write_text, content_of, file_sha256, value_files
 from tfmtl.training.callbacks import Run, make_callbacks
 from tfmtl.training.callbacks.summaries import message
 from tfmtl.training.checkpoints import Checkpoints, RunState
@@ -41,18 +41,7 @@ _RESUMABLE_CHANGES = ("training.steps", "training.eval_every", "training.log_eve
 def _data_files(flat: dict) -> list[str]:
     """Every data file a resolved config names (validation made the paths absolute)."""
     return sorted({path for key, value in flat.items() if key != "data_dir"
-                   for path in config_lib.value_paths(value) if os.path.isfile(path)})
-
-
-def _content(value, recorded: dict[str, str], use_recorded: bool):
-    """`value` with each data file it names replaced by the SHA-256 of its bytes (the
-    recorded one when `use_recorded` and the workdir has it)."""
-    def digest(path: str) -> str:
-        if use_recorded and path in recorded:
-            return recorded[path]
-        return file_sha256(path) if os.path.isfile(path) else f"missing:{path}"
-
-    return config_lib.replace_paths(value, digest)
+                   for path in value_files(value)})
 
 
 _MISSING = object()
@@ -92,8 +81,7 @@ def check_resume(config: ml_collections.ConfigDict, workdir: str) -> bool:
         before, now = previous.get(key, _MISSING), current.get(key, _MISSING)
         if before is _MISSING and key in defaults and now == defaults[key]:
             continue  # Added by a later tfmtl, at its default.
-        if _MISSING in (before, now) or (_content(before, recorded, True)
-                                         != _content(now, recorded, False)):
+        if _MISSING in (before, now) or content_of(before, recorded) != content_of(now):
             changed.append(key)
     if changed:
         raise ConfigError(

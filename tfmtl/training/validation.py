@@ -82,7 +82,8 @@ def config_defaults(flat: Mapping[str, Any]) -> dict[str, Any]:
     ``model.schemes`` names,
     ``training.weighting.type``, the ``training.callbacks`` names).
     """
-    defaults = {k: v for k, v in flatten(base_config().to_dict()).items()
+    base = base_config()
+    defaults = {k: v for k, v in flatten(base.to_dict()).items()
                 if not k.startswith(("model.embeddings.", "model.encoders.",
                                      "model.decoders.", "training.weighting."))}
 
@@ -107,7 +108,7 @@ def config_defaults(flat: Mapping[str, Any]) -> dict[str, Any]:
     weighting = flat.get("training.weighting.type", "equal")
     if weighting in WEIGHTINGS:
         section("training.weighting", WEIGHTINGS.get(weighting).default_config())
-    defaults["training.weighting.type"] = base_config().training.weighting.type
+    defaults["training.weighting.type"] = base.training.weighting.type
     for name in names("training.callbacks."):
         if name in CALLBACKS:
             section(f"training.callbacks.{name}", CALLBACKS.get(name).default_config())
@@ -130,13 +131,6 @@ def check_training(c: ml_collections.ConfigDict) -> None:
         if t.joint:
             raise ConfigError("config.training.joint", "step 'all' always trains tasks that "
                               "read the same sentences together; leave joint False")
-        for name, task in c.tasks.items():
-            if task.mixing_ratio != 1.0:
-                raise ConfigError(f"config.tasks.{name}.mixing_ratio",
-                                  f"set to {task.mixing_ratio}, but the mixing ratio is the "
-                                  "'ratio' sampler's and step 'all' trains every task at "
-                                  "every step; weigh its loss with loss_weight (and "
-                                  "config.training.weighting.type='static')")
     else:
         _unchanged(t.weighting, base_config().training.weighting, "config.training.weighting",
                    "a weighting combines the tasks' losses of an 'all' step; set "
@@ -156,12 +150,7 @@ def check_training(c: ml_collections.ConfigDict) -> None:
                               f"set, but sampler {t.sampler.type!r} does not read it (it "
                               f"reads: {', '.join(sampler.reads) or 'nothing'})")
     sampler.check_config(t.sampler, "config.training.sampler")
-    if t.step == "sampled" and t.sampler.type != "ratio":
-        for name, task in c.tasks.items():
-            if task.mixing_ratio != 1.0:
-                raise ConfigError(f"config.tasks.{name}.mixing_ratio",
-                                  f"set to {task.mixing_ratio}, but only the 'ratio' sampler "
-                                  f"reads it (the sampler is {t.sampler.type!r})")
+    _check_sampler_task_keys(c)
     o = t.optimizer
     choice(o.type, ("adam", "sgd"), "config.training.optimizer.type")
     choice(o.schedule, ("constant", "exponential", "cosine", "linear"),
@@ -174,6 +163,26 @@ def check_training(c: ml_collections.ConfigDict) -> None:
     choice(c.distribute.strategy, ("default", "mirrored", "multi_worker"),
            "config.distribute.strategy")
     positive(c.distribute.cpu_devices, "config.distribute.cpu_devices", allow_zero=True)
+
+
+def _check_sampler_task_keys(c: ml_collections.ConfigDict) -> None:
+    """A task key that samplers read (``Sampler.reads_task_keys``: ``mixing_ratio``) set away
+    from its task type's default is an error where no sampler reads it: with another
+    sampler, or with step 'all' (no sampler at all)."""
+    t = c.training
+    keys = sorted({key for name in SAMPLERS.names() for key in SAMPLERS.get(name).reads_task_keys})
+    read = SAMPLERS.get(t.sampler.type).reads_task_keys if t.step == "sampled" else ()
+    for name, task in c.tasks.items():
+        default = TASKS.get(task.type).default_config()
+        for key in keys:
+            if key in read or task[key] == default[key]:
+                continue
+            readers = [n for n in SAMPLERS.names() if key in SAMPLERS.get(n).reads_task_keys]
+            why = (f"sampler {t.sampler.type!r} does not read it (read by: "
+                   f"{', '.join(readers)})" if t.step == "sampled" else
+                   "step 'all' trains every task at every step; weigh its loss with "
+                   "loss_weight (and config.training.weighting.type='static')")
+            raise ConfigError(f"config.tasks.{name}.{key}", f"set to {task[key]}, but {why}")
 
 
 def _unchanged(section, default, key: str, why: str) -> None:

@@ -28,6 +28,7 @@ from typing import Any
 
 import ml_collections
 
+from tfmtl.config import plugin_config
 from tfmtl.layers.encoder_features import EncoderFeatures
 from tfmtl.layers.lstm_stack import LSTMStack
 from tfmtl.registry import Registry
@@ -104,15 +105,7 @@ def scheme_config(name: str, **values: Any) -> ml_collections.ConfigDict:
 
     Example: ``config.model.schemes.soft = scheme_config("soft", weight=0.01)``.
     """
-    from tfmtl.config import ConfigError, update
-
-    try:
-        cls = SHARING.get(name)
-    except KeyError as e:
-        raise ConfigError("sharing scheme", e.args[0]) from None
-    config = cls.default_config()
-    update(config, values, f"sharing scheme {name}")
-    return config
+    return plugin_config(SHARING, name, "sharing scheme", values)
 
 
 __all__ = ["SHARING", "HeadBuilder", "Shared", "SharingScheme", "scheme_config"]

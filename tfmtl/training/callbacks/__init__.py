@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 
 import ml_collections
 
-from tfmtl.config import ConfigError, update
+from tfmtl.config import plugin_config
 from tfmtl.registry import Registry
 
 CALLBACKS = Registry("callback", "tfmtl.training.callbacks")
@@ -143,13 +143,7 @@ def callback_config(name: str, **values: Any) -> ml_collections.ConfigDict:
     Example: ``config.training.callbacks.gradient_reversal = callback_config(
     "gradient_reversal")``.
     """
-    try:
-        cls = CALLBACKS.get(name)
-    except KeyError as e:
-        raise ConfigError("callback", e.args[0]) from None
-    config = cls.default_config()
-    update(config, values, f"callback {name}")
-    return config
+    return plugin_config(CALLBACKS, name, "callback", values)
 
 
 def make_callbacks(run_config: ml_collections.ConfigDict) -> list[Callback]:

@@ -41,6 +41,9 @@ class Sampler:
     # keys are in the base schema (so that --config.training.sampler.KEY reaches them); a
     # key another sampler reads, set away from its default, is a config error.
     reads: ClassVar[tuple[str, ...]] = ()
+    # The keys of the tasks' entries this sampler reads (the ratio sampler: mixing_ratio);
+    # set away from its default where no sampler reads it, a task key is a config error.
+    reads_task_keys: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, sampler_config: ml_collections.ConfigDict,
                  tasks: Mapping[str, ml_collections.ConfigDict], sizes: Mapping[str, int],

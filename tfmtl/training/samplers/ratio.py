@@ -18,6 +18,8 @@ class MixingRatio(Sampler):
         sequence learning", ICLR 2016 (arXiv 1511.06114).
     """
 
+    reads_task_keys = ("mixing_ratio",)
+
     def probabilities(self) -> np.ndarray:
         reference = self.tasks[self.reference].mixing_ratio
         if reference <= 0:

@@ -26,6 +26,7 @@ def _node_names(path) -> set[str]:
     return names
 
 
+@pytest.mark.slow  # Trains a fused run and exports it (about 48 s); tests/export cover export.
 def test_export_of_one_task_of_a_fused_run(root, tmp_path):
     import tensorflow as tf
     import tensorflow_text  # noqa: F401 (this export uses its regex_split op)

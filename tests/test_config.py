@@ -9,6 +9,7 @@ from tests.conftest import REPO_ROOT
 from tfmtl import config as config_lib
 from tfmtl.config import ConfigError, base_config
 from tfmtl.experiment import from_json, task_config
+from tfmtl.tasks import TASKS, Tagging
 from tfmtl.training.validation import validate
 
 
@@ -90,6 +91,23 @@ def test_unknown_task_type_and_values(tmp_path):
     c = _config(tmp_path)
     c.model.encoders.shared.lstm = "gru"
     with pytest.raises(ConfigError, match=r"^config\.model\.encoders\.shared\.lstm: unknown LSTM"):
+        validate(c)
+
+
+@TASKS.register("source_reading_tagging_test")
+class _SourceReadingTagging(Tagging):
+    """A task type declaring a field (a seq2seq source) that no model input provides."""
+
+    input_fields = ("words", "source")
+
+
+def test_a_task_reading_a_field_no_input_provides_is_named(tmp_path):
+    assert validate(_config(tmp_path)).tasks.chunk.type == "tagging"  # Tagging reads words.
+    c = _config(tmp_path)
+    c.tasks.chunk.type = "source_reading_tagging_test"
+    with pytest.raises(ConfigError, match=r"^config\.tasks\.chunk\.type: task type "
+                       r"'source_reading_tagging_test' reads the field\(s\) 'source', which no "
+                       r"input of the model provides \(fields: words\)"):
         validate(c)
 
 

@@ -17,6 +17,10 @@ import tensorflow as tf
 
 from tfmtl.data import Sentence, Vocabulary, build_char_vocabulary
 
+# The example fields the featurizer encodes, the ones a task may declare it reads
+# (Task.input_fields): ``words``, a sentence's tokens, as word ids and, with character
+# features, characters. The sequence-to-sequence fields come with their task types.
+FIELDS = ("words",)
 WORDS_FILE = "words.txt"
 CHARS_FILE = "chars.txt"
 # Ids every word and character vocabulary of tfmtl has (Vocabulary with pad and OOV entries).

@@ -30,6 +30,7 @@ from tfmtl.config import (
     resolve_path,
     update,
 )
+from tfmtl.data.featurizer import FIELDS
 from tfmtl.layers.lstm import LSTMS
 from tfmtl.models.multitask_model import RESERVED_OUTPUTS
 from tfmtl.models.sharing import SHARING
@@ -93,6 +94,7 @@ def validate(config: ConfigDict | Mapping, *, check_files: bool = True) -> Confi
         TASKS.get(entry.type).resolve_config(
             entry, f"config.tasks.{name}", resolved, check_files=check_files
         )
+        _check_input_fields(name, entry)
     _check_reference_task(resolved)
     resolved.lock()
     return resolved
@@ -207,6 +209,21 @@ def _check_model(c: ConfigDict) -> None:
         if task in RESERVED_OUTPUTS:
             raise ConfigError(f"config.tasks.{task}", f"{task!r} is a reserved name (the "
                               "model's outputs use it); rename the task")
+
+
+def _check_input_fields(name: str, entry: ConfigDict) -> None:
+    """Every field the task type declares it reads is one the model's inputs provide."""
+    fields = TASKS.get(entry.type).input_fields
+    if not fields:
+        raise ConfigError(f"config.tasks.{name}.type",
+                          f"task type {entry.type!r} declares no input field")
+    missing = [field for field in fields if field not in FIELDS]
+    if missing:
+        raise ConfigError(
+            f"config.tasks.{name}.type",
+            f"task type {entry.type!r} reads the field(s) {', '.join(map(repr, missing))}, "
+            f"which no input of the model provides (fields: {', '.join(FIELDS)})",
+        )
 
 
 def _known(name: str, section: Mapping, key: str, kind: str) -> None:

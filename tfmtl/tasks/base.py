@@ -49,7 +49,8 @@ class Task:
 
     # Key of this task's target in encoded examples and batches.
     target_key: ClassVar[str] = ""
-    # The fields of an example the task reads (each in its encoder's language).
+    # The fields of an example the task reads (each in its encoder's language); validation
+    # rejects a type that reads a field no model input provides (tfmtl.data.featurizer.FIELDS).
     input_fields: ClassVar[tuple[str, ...]] = ("words",)
     # Whether :meth:`predict` gives one row per token ([batch, time, ...]) rather than per
     # sentence; the evaluator trims token rows to each sentence's length.

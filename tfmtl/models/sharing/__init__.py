@@ -29,7 +29,9 @@ from typing import Any
 import ml_collections
 
 from tfmtl.config import plugin_config
+from tfmtl.layers.column_mixing import ColumnMixing
 from tfmtl.layers.encoder_features import EncoderFeatures
+from tfmtl.layers.layer_mixing import LayerMixing
 from tfmtl.layers.lstm_stack import LSTMStack
 from tfmtl.registry import Registry
 
@@ -100,6 +102,22 @@ class SharingScheme:
         raise NotImplementedError
 
 
+def mixing_weights(model) -> dict[str, float]:
+    """The learned sharing weights of a Keras model, for logging: every cross-stitch or
+    sluice alpha entry (``<layer>/<row>_<column>``) and every sluice beta
+    (``<layer>/<index>``); {} for schemes without any."""
+    values = {}
+    for layer in model.layers:
+        if isinstance(layer, ColumnMixing):
+            alpha = layer.alpha.numpy()
+            values.update({f"{layer.name}/{i}_{j}": float(alpha[i, j])
+                           for i in range(alpha.shape[0]) for j in range(alpha.shape[1])})
+        elif isinstance(layer, LayerMixing):
+            values.update({f"{layer.name}/{i}": float(b) for i, b in
+                           enumerate(layer.beta.numpy())})
+    return values
+
+
 def scheme_config(name: str, **values: Any) -> ml_collections.ConfigDict:
     """A ``config.model.schemes.<name>`` section: the scheme's defaults updated.
 
@@ -108,4 +126,5 @@ def scheme_config(name: str, **values: Any) -> ml_collections.ConfigDict:
     return plugin_config(SHARING, name, "sharing scheme", values)
 
 
-__all__ = ["SHARING", "HeadBuilder", "Shared", "SharingScheme", "scheme_config"]
+__all__ = ["SHARING", "HeadBuilder", "Shared", "SharingScheme", "mixing_weights",
+           "scheme_config"]

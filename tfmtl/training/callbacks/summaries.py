@@ -8,6 +8,7 @@ import time
 import keras
 import tensorflow as tf
 
+from tfmtl.models.sharing import mixing_weights
 from tfmtl.training.callbacks import CALLBACKS, Callback
 from tfmtl.training.evaluation import format_metrics
 
@@ -34,7 +35,8 @@ class Summaries(Callback):
     ``keras.utils.Progbar`` line and as TensorBoard ``<name>/loss``), each task's
     sampling rate and the learning rate; after each evaluation, the dev metrics
     (a line per task and ``<task>/dev_<metric>``). In-step callback outputs and
-    the weighting's metrics are logged as they are.
+    the weighting's metrics are logged as they are, and so are the learned sharing
+    weights (cross-stitch and sluice alphas, sluice betas) as ``sharing/<layer>/<entry>``.
     """
 
     built_in = True
@@ -89,6 +91,8 @@ class Summaries(Callback):
             for callback, values in logs.get("in_step", {}).items():
                 for name, value in values.items():
                     tf.summary.scalar(f"{callback}/{name}", float(value))
+            for name, value in mixing_weights(run.model.model).items():
+                tf.summary.scalar(f"sharing/{name}", value)
         self.sums, self.counts = {}, {}
         self.trained = dict.fromkeys(self.names, 0)
         self.window = 0

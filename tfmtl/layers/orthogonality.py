@@ -1,0 +1,40 @@
+"""A penalty that pushes two feature spaces apart: the squared norm of their product."""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="tfmtl")
+class Orthogonality(keras.layers.Layer):
+    """``weight`` times the batch mean of ``||A^T B||_F^2`` over each sentence's tokens.
+
+    A is [batch, time, a] and B [batch, time, b] features of the same tokens;
+    padding rows are zeroed, so each sentence contributes the squared Frobenius
+    norm of its [a, b] product. Zero when every column of A is orthogonal to
+    every column of B over the sentence's tokens.
+
+    Args:
+        weight: the penalty's weight.
+
+    Reference:
+        Bousmalis et al., "Domain Separation Networks", NeurIPS 2016; used between the
+        shared and private features by Liu, Qiu and Huang 2017 and between subspaces by
+        Ruder et al. 2019.
+    """
+
+    def __init__(self, weight: float = 1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.weight = weight
+
+    def call(self, a, b, mask):
+        m = ops.expand_dims(ops.cast(mask, a.dtype), -1)
+        product = ops.matmul(ops.transpose(a * m, (0, 2, 1)), b * m)
+        return self.weight * ops.mean(ops.sum(ops.square(product), axis=(1, 2)))
+
+    def compute_output_shape(self, *shapes):
+        return ()
+
+    def get_config(self):
+        return {**super().get_config(), "weight": self.weight}

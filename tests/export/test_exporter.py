@@ -148,6 +148,25 @@ def test_bad_arguments_are_named(tmp_path, trained, kwargs, message):
     assert not (tmp_path / "m").exists() or os.listdir(tmp_path / "m") == []
 
 
+def test_an_auxiliary_objective_is_not_exported_nor_exportable():
+    from tests import tiny_config
+    from tfmtl.experiment import Experiment, task_config
+    from tfmtl.training.validation import validate
+
+    config = tiny_config.get_config()
+    config.tasks.lm = task_config("language_model", accompanies="chunk", layer=1)
+    experiment = Experiment.create(validate(config))
+    assert {t.name for t in exporter._select_tasks(experiment, None)} == {"chunk", "pos",
+                                                                           "label"}
+    with pytest.raises(ExportError, match=r"--tasks: task 'lm' \(language_model, an auxiliary "
+                                          r"objective\) serves nothing"):
+        exporter._select_tasks(experiment, ["chunk", "lm"])
+    for task in ("chunk", "pos", "label"):
+        experiment.config.tasks[task].export = "no"
+    with pytest.raises(ExportError, match=r"^config\.tasks: no task is exported by default"):
+        exporter._select_tasks(experiment, None)
+
+
 def test_a_folder_that_is_no_workdir_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"config.json: no such file; is .* a tfmtl"):
         export_saved_model(str(tmp_path / "nothing"), str(tmp_path / "out"), "m")

@@ -182,6 +182,16 @@ def test_word_vectors_initialise_the_embedding_frozen_or_fine_tuned(tmp_path, tr
         assert difference > 1e-4  # Fine-tuned.
     else:
         assert difference < 1e-5  # Frozen: the file's vectors, after training.
+    # The checkpoint holds the embedding: evaluating (or exporting) the run needs no file.
+    from tfmtl.training.evaluation import evaluate_workdir
+
+    path.rename(tmp_path / "moved.txt")
+    restored = Experiment.restore(str(workdir)).build_model(restoring=True)
+    restore_model(str(workdir), restored.model, "latest")
+    np.testing.assert_array_equal(
+        restored.model.get_layer("word_embedding").embeddings.numpy(), table)
+    assert restored.model.get_layer("word_embedding").trainable == trainable
+    assert "chunk" in evaluate_workdir(str(workdir), "dev", "latest")
 
 
 def test_a_task_that_reads_final_states_gets_them_through_hard_sharing():

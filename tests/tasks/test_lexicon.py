@@ -58,6 +58,9 @@ def test_targets_metrics_and_config(tmp_path):
         validate(_config(tmp_path, lexicon=str(tmp_path / "missing.tsv")))
     with pytest.raises(ConfigError, match=r"tasks\.lex\.pooling"):
         validate(_config(tmp_path, pooling="min"))
+    with pytest.raises(ConfigError, match=r"tasks\.lex\.export: a 'lexicon' task serves "
+                                          r"nothing"):
+        validate(_config(tmp_path, export="yes"))
 
 
 def test_trains_beside_the_classifier(tmp_path):

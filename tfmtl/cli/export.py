@@ -23,8 +23,9 @@ _EXPORT_BASE = flags.DEFINE_string(
 _NAME = flags.DEFINE_string("name", None, "Model name, as TF Serving clients ask for it.")
 _VERSION = flags.DEFINE_integer("version", None, "Version number (default: the next free one); "
                                 "an existing version is never overwritten.")
-_TASKS = flags.DEFINE_list("tasks", None, "Tasks to export (default: all); the others' heads "
-                           "and unused layers stay out of the graph.")
+_TASKS = flags.DEFINE_list("tasks", None, "Tasks to export (default: every task but the "
+                           "auxiliary objectives, or as tasks.<name>.export says); the others' "
+                           "heads and unused layers stay out of the graph.")
 _TOKENIZER = flags.DEFINE_enum(
     "tokenizer", None, ["whitespace", "treebank"], "In-graph tokenizer of the text signatures "
     "(default: treebank when a task read CoNLL/CoNLL-U, else whitespace).")

@@ -93,15 +93,19 @@ class Experiment:
         )
         return cls(config, tasks, featurizer)
 
-    def build_model(self) -> MultiTaskModel:
+    def build_model(self, *, restoring: bool = False) -> MultiTaskModel:
         """The multi-task model of this experiment's config, tasks and vocabularies.
 
         With ``vectors`` set, the word embedding starts from the vector file (read
-        again here, not stored in the workdir: the checkpoint holds the weights).
+        again here, not stored in the workdir: the checkpoint holds the weights),
+        unless ``restoring``: a model whose weights a checkpoint is about to
+        overwrite (evaluation, export) does not need the file.
         """
         e = language_config(self.config)
         word_vectors = None
-        if e.vectors:
+        if e.vectors and restoring:
+            word_vectors = np.zeros((len(self.featurizer.words), e.word_dim), np.float32)
+        elif e.vectors:
             word_vectors, found = embedding_matrix(
                 e.vectors, self.featurizer.words, e.word_dim, missing=e.missing,
                 seed=self.config.seed,

@@ -89,7 +89,7 @@ def validate(config: ConfigDict | Mapping, *, check_files: bool = True) -> Confi
     if not tasks:
         raise ConfigError("config.tasks", "no tasks: add at least one with task_config(...)")
     resolved.tasks = _named_entries(tasks, "config.tasks", _task_schema)
-    _check_model(resolved)
+    _check_model(resolved, check_files=check_files)
     for name, entry in resolved.tasks.items():
         TASKS.get(entry.type).resolve_config(
             entry, f"config.tasks.{name}", resolved, check_files=check_files
@@ -157,7 +157,7 @@ def _fraction(value: float, key: str) -> None:
         raise ConfigError(key, f"must be in [0, 1), got {value!r}")
 
 
-def _check_model(c: ConfigDict) -> None:
+def _check_model(c: ConfigDict, *, check_files: bool) -> None:
     positive(c.data.max_length, "config.data.max_length", allow_zero=True)
     m = c.model
     if not m.embeddings:
@@ -175,7 +175,7 @@ def _check_model(c: ConfigDict) -> None:
             positive(e.char[name], f"{key}.char.{name}")
         choice(e.missing, ("normal", "zeros"), f"{key}.missing")
         e.vectors = resolve_path(c, e.vectors)
-        if e.vectors and not os.path.isfile(e.vectors):
+        if check_files and e.vectors and not os.path.isfile(e.vectors):
             raise ConfigError(f"{key}.vectors", f"no such file: {e.vectors}")
     if not m.encoders:
         raise ConfigError("config.model.encoders", "no encoder: add one with encoder_config()")

@@ -89,14 +89,18 @@ def _select_tasks(experiment, tasks: Sequence[str] | None) -> list:
     if not tasks:
         selected = [task for task in experiment.tasks if task.exported]
         if not selected:
-            raise ExportError(f"{experiment.config.tasks}: no task is exported by default "
-                              "(auxiliary tasks are not); name them with --tasks")
+            raise ExportError("config.tasks: no task is exported by default (auxiliary "
+                              "tasks are not): set tasks.<name>.export = \"yes\" or name "
+                              "the tasks to export with --tasks")
         return selected
     known = [task.name for task in experiment.tasks]
     selected = []
     for name in tasks:
         if name not in experiment.task_by_name:
             raise ExportError(f"--tasks: unknown task {name!r}; the model has {', '.join(known)}")
+        if not experiment.task_by_name[name].serving_schema:
+            raise ExportError(f"--tasks: task {name!r} ({experiment.config.tasks[name].type}, "
+                              "an auxiliary objective) serves nothing and cannot be exported")
         if name not in selected:
             selected.append(name)
     return [task for task in experiment.tasks if task.name in selected]
@@ -135,7 +139,7 @@ def load_stock_model(workdir: str, checkpoint: str = "best", experiment=None):
     for stack in (*config.model.encoders.values(), *config.model.decoders.values()):
         stack.lstm = EXPORT_LSTM
     experiment = Experiment(config, experiment.tasks, experiment.featurizer)
-    model = experiment.build_model()
+    model = experiment.build_model(restoring=True)
     path = restore_model(workdir, model.model, checkpoint)
     freeze_block_kernels(model.model)
     return experiment, model, path

@@ -168,7 +168,7 @@ def predict_split(workdir: str, split: str = "test") -> dict[str, dict]:
     from tfmtl.training.evaluation import Evaluator
 
     experiment = Experiment.restore(workdir)
-    model = experiment.build_model()
+    model = experiment.build_model(restoring=True)
     restore_model(workdir, model.model, "best")
     evaluator = Evaluator(experiment, model, experiment.config.training.eval_batch_size)
     results: dict[str, dict] = {}

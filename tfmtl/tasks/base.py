@@ -140,6 +140,9 @@ class Task:
             )
         if entry.export not in ("auto", "yes", "no"):
             raise ConfigError(f"{key}.export", f"{entry.export!r} is not one of auto, yes, no")
+        if entry.export == "yes" and not cls.serving_schema:
+            raise ConfigError(f"{key}.export", f"a {entry.type!r} task serves nothing (an "
+                              "auxiliary objective): it cannot be exported")
         layers = config.model.encoders[entry.encoder].layers
         if entry.layer != -1 and not 1 <= entry.layer <= layers:
             raise ConfigError(

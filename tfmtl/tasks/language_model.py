@@ -90,8 +90,6 @@ class LanguageModel(Accompanying, Task):
                               "each would predict; use layer 1")
         if entry.directions == "auto":
             entry.directions = "both" if bidirectional else "forward"
-        if entry.export == "yes":
-            raise ConfigError(f"{key}.export", "a language model objective serves nothing")
 
     @classmethod
     def metric_names(cls):

@@ -104,7 +104,7 @@ def evaluate_workdir(workdir: str, split: str = "test", checkpoint: str = "best"
         if unknown:
             raise ValueError(f"--tasks: unknown task(s) {', '.join(unknown)}; "
                              f"known: {', '.join(experiment.task_by_name)}")
-    model = experiment.build_model()
+    model = experiment.build_model(restoring=True)
     path = restore_model(workdir, model.model, checkpoint)
     results = Evaluator(experiment, model, experiment.config.training.eval_batch_size).evaluate(
         split, tasks

@@ -121,11 +121,20 @@ def test_bad_overrides_name_the_key():
 
 
 def test_grid_is_the_cross_product_and_bad_entries_are_named():
-    grid = parse_grid(["tasks.chunk.mixing_ratio=0.5,1.0", "config.seed=1,2"])
+    grid = parse_grid(["tasks.chunk.mixing_ratio=0.5,1.0", "config.training.steps=5,6"])
     assert [v.name for v in grid] == [
-        "tasks.chunk.mixing_ratio=0.5,seed=1", "tasks.chunk.mixing_ratio=0.5,seed=2",
-        "tasks.chunk.mixing_ratio=1.0,seed=1", "tasks.chunk.mixing_ratio=1.0,seed=2"]
-    assert grid[1].overrides == ("tasks.chunk.mixing_ratio=0.5", "seed=2")
+        "tasks.chunk.mixing_ratio=0.5,training.steps=5",
+        "tasks.chunk.mixing_ratio=0.5,training.steps=6",
+        "tasks.chunk.mixing_ratio=1.0,training.steps=5",
+        "tasks.chunk.mixing_ratio=1.0,training.steps=6"]
+    assert grid[1].overrides == ("tasks.chunk.mixing_ratio=0.5", "training.steps=6")
+    # The seed is the sweep's own axis: set anywhere else, --seeds would silently win.
+    for grid_seed in (parse_grid(["config.seed=1,2"]), parse_grid(["seed=1,2"])):
+        with pytest.raises(RunsError, match=r"variant 'seed=1': 'seed=1': a sweep sets each "
+                                            r"run's seed from --seeds"):
+            Sweep(MINI_CONFIG, grid_seed, seeds=[0])
+    with pytest.raises(RunsError, match=r"--config: 'config.seed=5': a sweep sets"):
+        Sweep(MINI_CONFIG, seeds=[0], overrides=["config.seed=5"])
     for bad in ("steps", "training.steps=", "=1,2", "training.steps=1,,2", "a=1,1"):
         with pytest.raises(RunsError, match="--grid"):
             parse_grid([bad])

@@ -240,6 +240,13 @@ class Sweep:
         if not self.seeds or len(set(self.seeds)) != len(self.seeds):
             raise RunsError(f"--seeds: expected distinct seeds, got {self.seeds}")
         self.overrides = tuple(overrides)
+        for where, values in [("--config", self.overrides)] + [
+                (f"variant {v.name!r}", v.overrides) for v in self.variants]:
+            for override in values:
+                key = override.partition("=")[0].strip()
+                if key.removeprefix("config.") == "seed":
+                    raise RunsError(f"{where}: {override!r}: a sweep sets each run's seed "
+                                    "from --seeds (it would override this one); use --seeds")
         if baseline is not None and baseline not in names:
             raise RunsError(f"--baseline: {baseline!r} is not a variant; variants: "
                             f"{', '.join(names)}")

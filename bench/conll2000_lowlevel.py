@@ -42,8 +42,8 @@ _RAY_ADDRESS = flags.DEFINE_string("ray_address", "", "ray: the cluster (\"\": a
 _BOOTSTRAP = flags.DEFINE_integer("bootstrap", 1000, "Bootstrap resamples.", lower_bound=1)
 _RESULTS = flags.DEFINE_string(
     "results", os.path.join(REPO, "bench", "results", "conll2000_lowlevel.jsonl.xz"),
-    "Results archive (tfmtl.runs.results_archive; committed): its runs are not trained "
-    "again, and every finished run is added to it (\"\": none, train what the store lacks).")
+    "Results archive (tfmtl.runs.results_archive; committed): its runs, and those of the "
+    "other archives in its folder, are not trained again, and every finished run is added to it (\"\": none, train what the store lacks).")
 
 
 def build_sweep(data_dir: str, seeds, variants, overrides=()):
@@ -109,7 +109,10 @@ def main(argv):
         executor = RayExecutor(_RAY_ADDRESS.value, cpus_per_run=_CPUS_PER_RUN.value or 1)
     else:
         executor = LocalExecutor(_WORKERS.value, cpus_per_run=_CPUS_PER_RUN.value)
-    result = sweep.execute(RunStore(_RUNS_DIR.value), executor, results=_RESULTS.value)
+    from tfmtl.runs.results_archive import sibling_archives
+
+    result = sweep.execute(RunStore(_RUNS_DIR.value), executor, results=_RESULTS.value,
+                           also_from=sibling_archives(_RESULTS.value) if _RESULTS.value else ())
     report = sweep_report(result, resamples=_BOOTSTRAP.value)
     markdown, _ = write_report(report, _OUT.value)
     compute = report["compute"]

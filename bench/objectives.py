@@ -55,8 +55,8 @@ _RAY_ADDRESS = flags.DEFINE_string("ray_address", "", "ray: the cluster (\"\": a
 _BOOTSTRAP = flags.DEFINE_integer("bootstrap", 1000, "Bootstrap resamples.", lower_bound=1)
 _RESULTS = flags.DEFINE_string(
     "results", None, "Results archive (tfmtl.runs.results_archive; committed; default "
-    "bench/results/objectives_<bench>.jsonl.xz): its runs are not trained again, and each "
-    "finished run is added to it (\"\": none, train what the store lacks).")
+    "bench/results/objectives_<bench>.jsonl.xz): its runs, and those of the other archives "
+    "in its folder, are not trained again, and each finished run is added to it (\"\": none, train what the store lacks).")
 flags.mark_flag_as_required("bench")
 
 
@@ -111,9 +111,12 @@ def main(argv):
         executor = RayExecutor(_RAY_ADDRESS.value, cpus_per_run=1)
     else:
         executor = LocalExecutor(_WORKERS.value)
-    result = sweep.execute(RunStore(_RUNS_DIR.value), executor, results=(
-        os.path.join(REPO, "bench", "results", f"objectives_{bench}.jsonl.xz")
-        if _RESULTS.value is None else _RESULTS.value))
+    from tfmtl.runs.results_archive import sibling_archives
+
+    results = (os.path.join(REPO, "bench", "results", f"objectives_{bench}.jsonl.xz")
+               if _RESULTS.value is None else _RESULTS.value)
+    result = sweep.execute(RunStore(_RUNS_DIR.value), executor, results=results,
+                           also_from=sibling_archives(results) if results else ())
     report = sweep_report(result, resamples=_BOOTSTRAP.value)
     markdown, _ = write_report(report, os.path.join(_OUT.value, bench))
     print("\n" + report_markdown(report, metrics=BENCHMARKS[bench][4]))

@@ -1,5 +1,6 @@
 """bench/objectives.py: its sweeps, and end to end on tiny models (shared data)."""
 
+import os
 import subprocess
 import sys
 
@@ -50,3 +51,28 @@ def test_polarity_on_the_deduplicated_split_from_the_store(tmp_path, shared_data
                             env=sweep_env(), cwd=REPO_ROOT, timeout=900)
     assert second.returncode == 0, second.stderr[-3000:]
     assert trainings(str(tmp_path / "store")) == before
+
+
+def test_the_conll2000_baseline_is_one_run_for_both_benchmarks(tmp_path, shared_data):
+    """objectives.py's layer1 is conll2000_lowlevel.py's layer1 (the same ids), and a fresh
+    store fed the committed objectives archive has the low-level sweep's layer1 runs."""
+    from tfmtl.runs import RunStore
+    from tfmtl.runs.results_archive import read_archive, sibling_archives, unpack
+
+    data = shared_data("conll2000")
+    lowlevel = load_bench(REPO_ROOT / "bench" / "conll2000_lowlevel.py", "conll2000_lowlevel")
+    module = _module()
+    objectives = module.build_sweep("conll2000", [0, 1, 2], ["layer1"],
+                                    os.path.abspath(module.BENCHMARKS["conll2000"][3]))
+    low = lowlevel.build_sweep(str(data), [0, 1, 2], ["layer1"])
+    ids = [run.id for run in low.unique_runs()]
+    assert ids == [run.id for run in objectives.unique_runs()]
+    archive = REPO_ROOT / "bench" / "results" / "objectives_conll2000.jsonl.xz"
+    assert str(archive) in sibling_archives(
+        str(REPO_ROOT / "bench" / "results" / "conll2000_lowlevel.jsonl.xz"))
+    if not set(ids) <= set(read_archive(str(archive))):
+        pytest.skip("the committed archive lacks the layer1 runs of this code's identities")
+    store = RunStore(str(tmp_path / "store"))
+    assert sorted(unpack(store, str(archive), ids)) == sorted(ids)
+    cached, to_run = low.plan(store)
+    assert not to_run and len(cached) == 3

@@ -44,6 +44,17 @@ from tfmtl.runs.run_worker import check_predictions
 _KEYS = ("id", "identity", "record", "metrics", "predictions")
 
 
+def sibling_archives(path: str) -> list[str]:
+    """The other results archives (``*.jsonl.xz``) in `path`'s folder: a benchmark reads
+    their runs too, so a baseline that another benchmark archived is not trained again."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        return []
+    return sorted(os.path.join(folder, name) for name in os.listdir(folder)
+                  if name.endswith(".jsonl.xz")
+                  and os.path.join(folder, name) != os.path.abspath(path))
+
+
 def read_archive(path: str) -> dict[str, dict]:
     """The archive's entries by run id ({} when the file does not exist).
 

@@ -275,7 +275,8 @@ class Sweep:
         return cached, to_run
 
     def execute(self, store: RunStore, executor=None, *, progress: bool = True,
-                stream: TextIO | None = None, results: str | None = None) -> SweepResult:
+                stream: TextIO | None = None, results: str | None = None,
+                also_from: Sequence[str] = ()) -> SweepResult:
         """Executes every run not finished in `store`, then collects every cell's outcome.
 
         Failed runs are recorded and reported; the others go on. A failed run is
@@ -292,11 +293,16 @@ class Sweep:
                 is added to it as soon as it finishes, and at the end every finished run
                 of the sweep it lacks (runs the store had before); a failure to write it
                 is a warning: the sweep goes on.
+            also_from: more results archives (another benchmark's) whose runs of this
+                sweep are put into `store` first, so a baseline another table trained is
+                not trained again; only `results` is written.
         """
         executor = executor or LocalExecutor()
         start = time.monotonic()
-        if results:
-            unpack(store, results, [run.id for run in self.unique_runs()])
+        wanted = [run.id for run in self.unique_runs()]
+        for path in [*also_from, *([results] if results else [])]:
+            if os.path.exists(path):
+                unpack(store, path, wanted)
         cached, to_run = self.plan(store)
         for run in self.unique_runs():
             store.prepare(run.id, run.identity.payload)

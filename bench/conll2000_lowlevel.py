@@ -43,7 +43,8 @@ _BOOTSTRAP = flags.DEFINE_integer("bootstrap", 1000, "Bootstrap resamples.", low
 _RESULTS = flags.DEFINE_string(
     "results", os.path.join(REPO, "bench", "results", "conll2000_lowlevel.jsonl.xz"),
     "Results archive (tfmtl.runs.results_archive; committed): its runs, and those of the "
-    "other archives in its folder, are not trained again, and every finished run is added to it (\"\": none, train what the store lacks).")
+    "other archives in its folder, are not trained again, and every finished run is added "
+    "to it (\"\": none, train what the store lacks).")
 
 
 def build_sweep(data_dir: str, seeds, variants, overrides=()):

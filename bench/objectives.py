@@ -56,7 +56,8 @@ _BOOTSTRAP = flags.DEFINE_integer("bootstrap", 1000, "Bootstrap resamples.", low
 _RESULTS = flags.DEFINE_string(
     "results", None, "Results archive (tfmtl.runs.results_archive; committed; default "
     "bench/results/objectives_<bench>.jsonl.xz): its runs, and those of the other archives "
-    "in its folder, are not trained again, and each finished run is added to it (\"\": none, train what the store lacks).")
+    "in its folder, are not trained again, and each finished run is added to it (\"\": "
+    "none, train what the store lacks).")
 flags.mark_flag_as_required("bench")
 
 

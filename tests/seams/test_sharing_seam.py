@@ -9,26 +9,10 @@ from keras import ops
 from tests.cli_helpers import logged_scalars
 from tests.seams.common import tiny
 from tfmtl.config import ConfigError
-from tfmtl.layers.encoder_features import EncoderFeatures
+from tfmtl.layers import EncoderFeatures, Orthogonality
 from tfmtl.models.sharing import SHARING, Shared, SharingScheme, scheme_config
 from tfmtl.training import validate
 from tfmtl.training.trainer import train_and_evaluate
-
-
-class Orthogonality(keras.layers.Layer):
-    """weight * mean over the batch of ||S^T P||_F^2 between shared and private features."""
-
-    def __init__(self, weight, **kwargs):
-        super().__init__(**kwargs)
-        self.weight = weight
-
-    def call(self, shared, private, mask):
-        m = ops.expand_dims(ops.cast(mask, shared.dtype), -1)
-        product = ops.matmul(ops.transpose(shared * m, (0, 2, 1)), private * m)
-        return self.weight * ops.mean(ops.sum(ops.square(product), axis=(1, 2)))
-
-    def compute_output_shape(self, *shapes):
-        return ()
 
 
 @SHARING.register("shared_private_seam_test")

@@ -103,9 +103,7 @@ class Experiment:
         """
         e = language_config(self.config)
         word_vectors = None
-        if e.vectors and restoring:
-            word_vectors = np.zeros((len(self.featurizer.words), e.word_dim), np.float32)
-        elif e.vectors:
+        if e.vectors and not restoring:
             word_vectors, found = embedding_matrix(
                 e.vectors, self.featurizer.words, e.word_dim, missing=e.missing,
                 seed=self.config.seed,

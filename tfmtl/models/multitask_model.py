@@ -76,14 +76,13 @@ def embed(embedding_config: ml_collections.ConfigDict, inputs: Mapping, featuriz
     if e.word_dropout:
         words = WordDropout(e.word_dropout, featurizer.words.oov_id, seed=seed,
                             name="word_dropout")(words)
-    if word_vectors is None:
-        embedding = keras.layers.Embedding(len(featurizer.words), e.word_dim,
-                                           name="word_embedding")
-    else:
-        embedding = keras.layers.Embedding(
-            len(featurizer.words), e.word_dim, name="word_embedding", trainable=e.trainable,
-            embeddings_initializer=keras.initializers.Constant(word_vectors),
-        )
+    # Frozen only with vectors (whether read now or restored from a checkpoint).
+    initializer = ("uniform" if word_vectors is None
+                   else keras.initializers.Constant(word_vectors))
+    embedding = keras.layers.Embedding(
+        len(featurizer.words), e.word_dim, name="word_embedding",
+        trainable=e.trainable or not e.vectors, embeddings_initializer=initializer,
+    )
     x = embedding(words)
     if featurizer.chars is not None:
         if e.char.type == "cnn":

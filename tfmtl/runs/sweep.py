@@ -301,8 +301,7 @@ class Sweep:
         start = time.monotonic()
         wanted = [run.id for run in self.unique_runs()]
         for path in [*also_from, *([results] if results else [])]:
-            if os.path.exists(path):
-                unpack(store, path, wanted)
+            unpack(store, path, wanted)
         cached, to_run = self.plan(store)
         for run in self.unique_runs():
             store.prepare(run.id, run.identity.payload)

@@ -61,7 +61,7 @@ class ColumnScheme(SharingScheme):
         self.columns = [self.make_stack(name=self.column_name(task), layers=depth,
                                         return_state=task.reads_final_states)
                         for task, depth in zip(tasks, depths, strict=True)]
-        inputs = [embedded] * len(tasks)
+        inputs = dict.fromkeys(range(len(tasks)), embedded)
         features = [EncoderFeatures([], mask, stack.units, stack.bidirectional,
                                     name=stack.name) for stack in self.columns]
         raw: list[list] = [[] for _ in tasks]
@@ -79,8 +79,7 @@ class ColumnScheme(SharingScheme):
                                                         strict=True)))
                 produced.append(dropout(result))
                 raw[c].append(produced[-1])
-            mixed = dict(zip(built, self.mix(layer, produced) if self.full_depth else produced,
-                             strict=True))
+            mixed = dict(zip(built, self.mix(layer, produced), strict=True))
             extras = []
             for c in built:
                 task = tasks[c]

@@ -27,6 +27,11 @@ class Orthogonality(keras.layers.Layer):
     def __init__(self, weight: float = 1.0, **kwargs):
         super().__init__(**kwargs)
         self.weight = weight
+        # The mask comes in as an argument; the scalar penalty carries none.
+        self.supports_masking = True
+
+    def compute_mask(self, *args, **kwargs):
+        return None
 
     def call(self, a, b, mask):
         m = ops.expand_dims(ops.cast(mask, a.dtype), -1)

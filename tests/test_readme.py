@@ -2,6 +2,8 @@
 
 import re
 
+import pytest
+
 from tests.conftest import REPO_ROOT
 from tfmtl.config import base_config
 from tfmtl.tasks import TASKS
@@ -37,6 +39,7 @@ def test_the_two_setup_commands_are_make_targets():
     assert "make test" in (REPO_ROOT / ".ci" / "run").read_text(encoding="utf-8")
 
 
+@pytest.mark.slow  # Trains and exports through the binaries (about 45 s).
 def test_the_readme_lines_add_the_language_model_to_the_quickstart(tmp_path):
     """The lines the README shows, added to configs/quickstart.py, train and export (with no
     language-model head in the export)."""

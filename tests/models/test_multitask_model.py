@@ -153,7 +153,7 @@ def test_label_embedding_of_a_top_task_feeds_nothing():
 def test_word_vectors_initialise_the_embedding_frozen_or_fine_tuned(tmp_path, trainable):
     from tfmtl.training.trainer import train_and_evaluate
 
-    config = tiny_config.get_config()
+    config = tiny_config.get_config(tasks=("chunk",))  # One task is enough (and quicker).
     config.training.update(steps=6, eval_every=6, checkpoint_every=6, log_every=6)
     experiment = Experiment.create(validate(config))
     words = experiment.featurizer.words.tokens[2:]

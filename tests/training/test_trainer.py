@@ -16,8 +16,8 @@ from tfmtl.training.trainer import train_and_evaluate
 from tfmtl.training.validation import validate
 
 
-def _config(**training):
-    c = tiny_config.get_config()
+def _config(tasks=("chunk", "pos", "label"), **training):
+    c = tiny_config.get_config(tasks)
     c.training.update(training)
     return validate(c)
 
@@ -73,10 +73,11 @@ def test_a_finished_run_is_not_retrained_and_other_configs_are_refused(tmp_path)
     import tensorflow as tf
 
     workdir = str(tmp_path / "run")
-    first = train_and_evaluate(_config(steps=10, eval_every=10), workdir)
+    one = ("chunk",)  # What it checks needs one task (and traces one step).
+    first = train_and_evaluate(_config(one, steps=10, eval_every=10), workdir)
     checkpoints = sorted(os.listdir(os.path.join(workdir, "checkpoints")))
     latest = tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints"))
-    again = train_and_evaluate(_config(steps=10, eval_every=10), workdir)
+    again = train_and_evaluate(_config(one, steps=10, eval_every=10), workdir)
     assert again["steps"] == 10 and again["test"] == first["test"]
     # Not retrained: no new checkpoint, the latest is the same, no step was logged again.
     assert sorted(os.listdir(os.path.join(workdir, "checkpoints"))) == checkpoints
@@ -85,7 +86,7 @@ def test_a_finished_run_is_not_retrained_and_other_configs_are_refused(tmp_path)
               for e in tf.compat.v1.train.summary_iterator(os.path.join(workdir, "tensorboard", f))
               if any(v.tag == "chunk/loss" for v in e.summary.value)]
     assert logged and len(logged) == len(set(logged)), logged
-    other = tiny_config.get_config()
+    other = tiny_config.get_config(one)
     other.model.encoders.shared.units = 8
     with pytest.raises(ConfigError,
                        match=r"config\.model\.encoders\.shared\.units: .* different config"):
@@ -93,7 +94,7 @@ def test_a_finished_run_is_not_retrained_and_other_configs_are_refused(tmp_path)
 
 
 def test_early_stopping_stops_on_the_reference_task(tmp_path):
-    config = tiny_config.get_config()
+    config = tiny_config.get_config(tasks=("chunk", "label"))
     config.training.update(steps=400, eval_every=10, patience=1, checkpoint_every=10)
     config.training.optimizer.learning_rate = 1e-6  # Nothing improves: stop at the 2nd eval.
     final = train_and_evaluate(validate(config), str(tmp_path / "run"))

@@ -18,7 +18,9 @@ from tfmtl.models.sharing import SHARING
 
 #: The model's output key of the sharing schemes' named losses (not a task name).
 LOSSES = "losses"
-RESERVED_OUTPUTS = (LOSSES,)
+#: The model's output key of the sharing schemes' per-task losses ({task: {name: loss}}).
+TASK_LOSSES = "task_losses"
+RESERVED_OUTPUTS = (LOSSES, TASK_LOSSES)
 
 
 @dataclasses.dataclass
@@ -27,8 +29,9 @@ class MultiTaskModel:
 
     Attributes:
         model: Keras functional model; named inputs (``words``, ``chars``) in; out, per
-            task name, the dict of its head's outputs (``logits``, ...), and under
-            ``"losses"`` the sharing schemes' named losses.
+            task name, the dict of its head's outputs (``logits``, ...), under
+            ``"losses"`` the sharing schemes' named losses and under ``"task_losses"``
+            their per-task ones (``{task: {name: loss}}``).
         task_models: per task, a model with the same inputs and that task's outputs
             dict as output; it computes only the layers the task reads.
         shared_variables: trainable variables on the path of more than one task.
@@ -40,15 +43,21 @@ class MultiTaskModel:
     inputs: dict = dataclasses.field(repr=False, default_factory=dict)
     outputs: dict = dataclasses.field(repr=False, default_factory=dict)
     losses: dict = dataclasses.field(repr=False, default_factory=dict)
+    task_losses: dict = dataclasses.field(repr=False, default_factory=dict)
     shared_variables: list = dataclasses.field(repr=False, default_factory=list)
     task_variables: dict = dataclasses.field(repr=False, default_factory=dict)
 
     def submodel(self, names: Sequence[str]) -> keras.Model:
-        """A model computing only the named tasks' outputs (a dict keyed by task), and the
-        sharing schemes' losses under ``"losses"``."""
+        """A model computing only the named tasks' outputs (a dict keyed by task), the
+        sharing schemes' losses under ``"losses"`` and those of the named tasks under
+        ``"task_losses"``."""
         outputs = {name: self.outputs[name] for name in names}
         if self.losses:
             outputs[LOSSES] = dict(self.losses)
+        task_losses = {name: dict(self.task_losses[name]) for name in names
+                       if name in self.task_losses}
+        if task_losses:
+            outputs[TASK_LOSSES] = task_losses
         return keras.Model(self.inputs, outputs, name="_".join(names) + "_model")
 
 
@@ -130,7 +139,7 @@ def build_multitask_model(model_config: ml_collections.ConfigDict, tasks: Sequen
     char_lstm = next(iter(encoders.values())).lstm
     embedded = embed(m.embeddings[language], inputs, featurizer, seed=seed,
                      word_vectors=word_vectors, lstm=char_lstm)
-    outputs, losses = {}, {}
+    outputs, losses, task_losses = {}, {}, {}
     for name, encoder in encoders.items():
         readers = [task for task in tasks if task.config.encoder == name]
         kind = encoder.sharing or m.sharing
@@ -141,14 +150,19 @@ def build_multitask_model(model_config: ml_collections.ConfigDict, tasks: Sequen
         outputs.update(shared.outputs)
         for loss_name, value in shared.losses.items():
             losses[f"{name}/{loss_name}"] = value
+        for task_name, named in shared.task_losses.items():
+            for loss_name, value in named.items():
+                task_losses.setdefault(task_name, {})[f"{name}/{loss_name}"] = value
     outputs = {task.name: outputs[task.name] for task in tasks}
     all_outputs = dict(outputs)
     if losses:
         all_outputs[LOSSES] = losses
+    if task_losses:
+        all_outputs[TASK_LOSSES] = task_losses
     model = keras.Model(inputs, all_outputs, name="multitask")
     task_models = {
         name: keras.Model(inputs, output, name=f"{name}_model") for name, output in outputs.items()
     }
     shared_variables, task_variables = _variable_split(task_models)
-    return MultiTaskModel(model, task_models, inputs, outputs, losses, shared_variables,
-                          task_variables)
+    return MultiTaskModel(model, task_models, inputs, outputs, losses, task_losses,
+                          shared_variables, task_variables)

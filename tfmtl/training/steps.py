@@ -5,7 +5,8 @@ Both compute each task's named losses from the model's outputs on its batch
 count`` with the count summed over replicas, so it is the global mean over
 the step's batch whatever the number of replicas. A task's loss is the sum of
 its named losses. The sharing schemes' losses and ``model.losses`` are added
-once per step; in an ``all`` step, whose model runs once per group, they are
+once per step, and the per-task ones of the tasks the step trains (on their
+batch); in an ``all`` step, whose model runs once per group, they are
 the mean over the groups' batches (a penalty on the weights alone counts once,
 as in a ``sampled`` step; one on the features, such as an adversarial loss,
 sees every group's sentences). A step returns, per named loss, its summed total and count (over
@@ -20,7 +21,7 @@ import keras
 import tensorflow as tf
 
 from tfmtl.experiment import task_batch
-from tfmtl.models.multitask_model import LOSSES, MultiTaskModel
+from tfmtl.models.multitask_model import LOSSES, TASK_LOSSES, MultiTaskModel
 from tfmtl.training.callbacks import Callback, StepContext
 
 SUM = tf.distribute.ReduceOp.SUM
@@ -43,10 +44,19 @@ def task_losses(tasks: Sequence, batch: Mapping, outputs: Mapping, stats: dict) 
     return losses
 
 
-def extra_losses(outputs: Mapping, model: keras.Model, stats: dict):
-    """The sharing schemes' named losses and the layers' ``model.losses``, summed (or None)."""
+def extra_losses(outputs: Mapping, model: keras.Model, stats: dict, tasks: Sequence = ()):
+    """The sharing schemes' named losses, the per-task ones of `tasks` (per name, the mean
+    over those of `tasks` that have it) and the layers' ``model.losses``, summed (or
+    None)."""
     total = None
-    for name, value in outputs.get(LOSSES, {}).items():
+    named = dict(outputs.get(LOSSES, {}))
+    per_task: dict[str, list] = {}
+    for task in tasks:
+        for name, value in outputs.get(TASK_LOSSES, {}).get(task.name, {}).items():
+            per_task.setdefault(name, []).append(value)
+    for name, values in per_task.items():
+        named[name] = values[0] if len(values) == 1 else tf.add_n(values) / len(values)
+    for name, value in named.items():
         total = value if total is None else total + value
         stats[name] = (value, tf.constant(1.0))
     if model.losses:
@@ -58,12 +68,14 @@ def extra_losses(outputs: Mapping, model: keras.Model, stats: dict):
 
 def _mean_over_groups(extras: list, extra_stats: list[dict], stats: dict):
     """The mean of the groups' extra losses (None when there are none); their named
-    parts' means go into `stats`."""
+    parts' means go into `stats` (a part that only some groups have counts as zero in
+    the others, so the parts add up to the total)."""
     if all(extra is None for extra in extras):
         return None
     count = float(len(extras))
-    for name in extra_stats[0]:
-        value = tf.add_n([group[name][0] for group in extra_stats])
+    names = list(dict.fromkeys(name for group in extra_stats for name in group))
+    for name in names:
+        value = tf.add_n([group[name][0] for group in extra_stats if name in group])
         stats[name] = (value / count if count > 1 else value, tf.constant(1.0))
     total = tf.add_n([extra for extra in extras if extra is not None])
     return total / count if count > 1 else total
@@ -108,7 +120,7 @@ def make_sampled_step(strategy: tf.distribute.Strategy, tasks: Sequence, model: 
             loss = 0.0
             for task in tasks:
                 loss += task.config.loss_weight * losses[task.name]
-            extra = extra_losses(outputs, model, stats)
+            extra = extra_losses(outputs, model, stats, tasks)
             if extra is not None:
                 loss += extra
         _apply(optimizer, tape.gradient(loss, variables), variables)
@@ -159,7 +171,7 @@ def make_all_step(strategy: tf.distribute.Strategy, groups: Sequence[tuple], mul
                 outputs[key] = model(features, training=True)
                 losses.update(task_losses(group, batch, outputs[key], stats))
                 extra_stats.append({})
-                extras.append(extra_losses(outputs[key], model, extra_stats[-1]))
+                extras.append(extra_losses(outputs[key], model, extra_stats[-1], group))
             extra = _mean_over_groups(extras, extra_stats, stats)
             if weighting.needs_gradients:
                 # The tasks' own variables follow the plain sum (recorded on the tape).

@@ -8,6 +8,7 @@ import time
 
 import keras
 import ml_collections
+import numpy as np
 import tensorflow as tf
 from absl import logging
 
@@ -174,6 +175,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
     t = config.training
     with strategy.scope():
         model = experiment.build_model()
+        _log_parameters(experiment, model)
         optimizer = build_optimizer(t.optimizer, t.steps)
         optimizer.build(model.model.trainable_variables)
         state = RunState()
@@ -221,6 +223,32 @@ def _log_tasks(experiment: Experiment) -> None:
         logging.info("task %s (%s): %d training sentences, %d labels, encoder %s layer %d",
                      task.name, task.config.type, n, len(task.labels), task.config.encoder,
                      task.layer(layers))
+
+
+def parameter_counts(model) -> dict[str, int]:
+    """Trainable parameters of a MultiTaskModel: ``total``, ``shared`` (on more than one
+    task's path), each task's own (``task/<name>``) and ``other`` (on no task's path:
+    a sharing scheme's discriminator, mixing weights that only losses read)."""
+    def size(variables):
+        return int(sum(np.prod(v.shape) for v in variables))
+
+    counts = {"total": size(model.model.trainable_variables),
+              "shared": size(model.shared_variables)}
+    for name, variables in model.task_variables.items():
+        counts[f"task/{name}"] = size(variables)
+    counts["other"] = counts["total"] - sum(v for k, v in counts.items() if k != "total")
+    return counts
+
+
+def _log_parameters(experiment: Experiment, model) -> None:
+    m = experiment.config.model
+    schemes = sorted({e.sharing or m.sharing for n, e in m.encoders.items()
+                      if any(t.config.encoder == n for t in experiment.tasks)})
+    counts = parameter_counts(model)
+    tasks = ", ".join(f"{k[5:]} {v:,}" for k, v in counts.items() if k.startswith("task/"))
+    logging.info("parameters (sharing %s): %s trainable; shared %s; own: %s; other %s",
+                 ", ".join(schemes), f"{counts['total']:,}", f"{counts['shared']:,}", tasks,
+                 f"{counts['other']:,}")
 
 
 def _make_steps(experiment, strategy, model, optimizer, weighting, callbacks, start):

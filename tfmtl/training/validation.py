@@ -47,8 +47,20 @@ def validate(config: ml_collections.ConfigDict | Mapping, *,
     if "callbacks" in training:
         training.callbacks = _callback_sections(training.callbacks)
     resolved = validate_experiment(user, check_files=check_files)
+    _add_required_callbacks(resolved)
     check_training(resolved)
     return resolved
+
+
+def _add_required_callbacks(c: ml_collections.ConfigDict) -> None:
+    """Adds, with their defaults, the callbacks a sharing scheme needs and the config lacks
+    (:meth:`SharingScheme.required_callbacks`; e.g. shared-private's adversary needs the
+    gradient-reversal schedule), so the resolved config names every callback that runs."""
+    for scheme, options in c.model.schemes.items():
+        for name in SHARING.get(scheme).required_callbacks(options):
+            if name not in c.training.callbacks:
+                with c.unlocked():
+                    c.training.callbacks[name] = CALLBACKS.get(name).default_config()
 
 
 def _weighting_section(section) -> ConfigDict:

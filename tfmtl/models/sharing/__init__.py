@@ -7,7 +7,8 @@ that encoder's embedded inputs with the tasks that read it. It returns a
 (the scheme builds the heads through ``heads``, so that a scheme may feed a
 head's output to the layers above it, as label embeddings do), and the
 scheme's own named losses (regularizers), which the trainer adds to every
-step's loss and logs by name. Add one by writing a module in this package:
+step's loss and logs by name, and its per-task named losses, added to the
+steps that train the task. Add one by writing a module in this package:
 
     @SHARING.register("mine")
     class Mine(SharingScheme):
@@ -50,11 +51,17 @@ class Shared:
         outputs: per task name, its head's outputs (a dict of Keras tensors).
         losses: the scheme's named regularization losses (scalar Keras tensors, already
             weighted), added to the loss of every step.
+        task_losses: per task name, named losses (scalar Keras tensors, already weighted)
+            that belong to the sentences of that task: a step adds them only when it trains
+            the task, on the task's batch (an adversarial loss whose target is the task's
+            corpus, a penalty on the task's private features). A step training several tasks
+            adds, per name, the mean over those of its tasks that have it.
     """
 
     features: dict[str, EncoderFeatures]
     outputs: dict[str, dict]
     losses: dict = dataclasses.field(default_factory=dict)
+    task_losses: dict = dataclasses.field(default_factory=dict)
 
 
 class SharingScheme:
@@ -86,6 +93,13 @@ class SharingScheme:
                      config: ml_collections.ConfigDict) -> None:
         """Checks the scheme's resolved keys (`options`, at `key`) against the whole config;
         raises ConfigError naming the key. Default: nothing."""
+
+    @classmethod
+    def required_callbacks(cls, options: ml_collections.ConfigDict) -> tuple[str, ...]:
+        """The training callbacks (``config.training.callbacks`` names) the scheme needs
+        with these keys; validation adds any the config lacks, with their defaults (e.g.
+        the gradient-reversal schedule of an adversarial loss). Default: none."""
+        return ()
 
     def make_stack(self, name: str | None = None, **overrides) -> LSTMStack:
         """An LSTM stack as the encoder's config describes (fields overridable; e.g.

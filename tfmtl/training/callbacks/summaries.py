@@ -10,6 +10,7 @@ import tensorflow as tf
 
 from tfmtl.models.sharing import mixing_weights
 from tfmtl.training.callbacks import CALLBACKS, Callback
+from tfmtl.training.callbacks.gradient_reversal import gradient_reversal_layers
 from tfmtl.training.evaluation import format_metrics
 
 
@@ -36,7 +37,9 @@ class Summaries(Callback):
     sampling rate and the learning rate; after each evaluation, the dev metrics
     (a line per task and ``<task>/dev_<metric>``). In-step callback outputs and
     the weighting's metrics are logged as they are, and so are the learned sharing
-    weights (cross-stitch and sluice alphas, sluice betas) as ``sharing/<layer>/<entry>``.
+    weights (cross-stitch and sluice alphas, sluice betas) as ``sharing/<layer>/<entry>``
+    and each gradient-reversal layer's lambda in the last step as
+    ``gradient_reversal/<layer>``.
     """
 
     built_in = True
@@ -55,6 +58,7 @@ class Summaries(Callback):
                                            interval=0.0, unit_name="step")
             self.bar.update(run.start)
         self.line_start = (time.monotonic(), run.start)
+        self.reversals = gradient_reversal_layers(run.model.model)
 
     def on_step_end(self, run, logs):
         for name, (total, count) in logs["losses"].items():
@@ -93,6 +97,9 @@ class Summaries(Callback):
                     tf.summary.scalar(f"{callback}/{name}", float(value))
             for name, value in mixing_weights(run.model.model).items():
                 tf.summary.scalar(f"sharing/{name}", value)
+            for layer in self.reversals:
+                tf.summary.scalar(f"gradient_reversal/{layer.name}",
+                                  float(layer.current_lambda()))
         self.sums, self.counts = {}, {}
         self.trained = dict.fromkeys(self.names, 0)
         self.window = 0

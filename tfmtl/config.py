@@ -149,6 +149,9 @@ def base_config() -> ConfigDict:
     # Task for early stopping and the best checkpoint, and the anchor of mixing ratios; may be
     # "" only when there is a single task. (Config sections list keys sorted, not as written.)
     c.training.reference_task = ""
+    # The dev score of the best checkpoint and early stopping: "reference" (the reference
+    # task's main metric) or "mean" (the mean of every exported task's main dev metric).
+    c.training.select = "reference"
     c.training.optimizer = ConfigDict()
     c.training.optimizer.type = "adam"  # "adam" or "sgd".
     c.training.optimizer.learning_rate = 1e-3  # Peak learning rate.

@@ -10,6 +10,7 @@ from tfmtl.runs.paired_bootstrap import (
     example_statistics,
     metric_from_sums,
     paired_bootstrap,
+    paired_bootstrap_mean,
     score,
 )
 
@@ -145,3 +146,23 @@ def test_runs_on_other_test_sets_are_refused():
                          [classification(["a", "a"], ["a", "b"])], "accuracy")
     with pytest.raises(ValueError, match="not recomputable"):
         paired_bootstrap([classification(["a"], ["a"])], [classification(["a"], ["a"])], "f1")
+
+
+def test_the_mean_over_tasks_draws_each_tasks_test_set_on_its_own():
+    """Task a: the variant fixes 10 of 100 (+10 points); task b: it changes nothing. The mean
+    differs by 5 points; each resample's is half of a's (b's is 0), so its interval is
+    half of a's alone, about 5 ± 3."""
+    gold = ["pos", "neg"] * 50
+    base = [g if i < 80 else ("neg" if g == "pos" else "pos") for i, g in enumerate(gold)]
+    better = [g if i < 90 else b for i, (g, b) in enumerate(zip(gold, base, strict=True))]
+    a = ([classification(gold, better)], [classification(gold, base)])
+    b = ([classification(gold, base)], [classification(gold, base)])
+    alone = paired_bootstrap(*a, "accuracy", resamples=4000, seed=1)
+    same = paired_bootstrap_mean([a], "accuracy", resamples=4000, seed=1)
+    assert (same.difference, same.low, same.high) == (alone.difference, alone.low, alone.high)
+    mean = paired_bootstrap_mean([a, b], "accuracy", resamples=4000, seed=1)
+    assert mean.difference == pytest.approx(5.0)
+    assert mean.low == pytest.approx(alone.low / 2) and mean.high == pytest.approx(alone.high / 2)
+    assert mean.examples == 200 and not mean.contains(0.0)
+    with pytest.raises(ValueError, match="no task"):
+        paired_bootstrap_mean([], "accuracy")

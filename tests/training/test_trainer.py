@@ -175,3 +175,23 @@ def test_moved_data_with_the_same_bytes_resumes_and_edited_data_is_refused(tmp_p
     with pytest.raises(ConfigError, match=r"config\.tasks\.chunk\.data\.train: .* different "
                                           r"config \(differs in: tasks\.chunk\.data\.train\)"):
         check_resume(_conll_config(moved), str(workdir))
+
+
+def test_the_dev_score_is_the_reference_tasks_or_the_mean_of_the_exported_tasks():
+    import types
+
+    from tfmtl.training.callbacks.best_checkpoint import dev_score
+
+    config = tiny_config.get_config()
+    config.tasks.pos.export = "no"
+    experiment = Experiment.create(validate(config))
+    results = {"chunk": {"f1": 80.0}, "pos": {"accuracy": 10.0}, "label": {"accuracy": 60.0}}
+    run = types.SimpleNamespace(config=experiment.config, experiment=experiment)
+    assert dev_score(run, results) == (80.0, "chunk dev f1")
+    config.training.select = "mean"
+    run.config = validate(config)
+    assert dev_score(run, results) == (70.0, "mean dev chunk f1/label accuracy")
+    assert dev_score(run, {"chunk": {"f1": 80.0}})[0] is None
+    config.training.select = "best"
+    with pytest.raises(ConfigError, match=r"config\.training\.select"):
+        validate(config)

@@ -195,6 +195,38 @@ def paired_bootstrap(variant: Sequence[Mapping[str, Any]], baseline: Sequence[Ma
         raise ValueError(f"confidence must be in (0, 1), got {confidence}")
     if resamples < 1:
         raise ValueError(f"resamples must be >= 1, got {resamples}")
+    difference, d, n = _resampled_differences(variant, baseline, metric, resamples, seed, block)
+    return _interval(difference, d, confidence, resamples, n)
+
+
+def paired_bootstrap_mean(sides: Sequence[tuple[Sequence[Mapping[str, Any]],
+                                                Sequence[Mapping[str, Any]]]],
+                          metric: str, *, resamples: int = 1000, confidence: float = 0.95,
+                          seed: int = 0, block: int = 250) -> BootstrapInterval:
+    """The interval of the difference of a metric's mean over several tasks (each task's
+    score the mean over its seeds, as :func:`paired_bootstrap` scores one), drawing each
+    task's test set on its own: a resample's difference is the mean of the tasks' resampled
+    differences. ``sides`` holds, per task, ``(variant runs, baseline runs)`` as
+    :func:`paired_bootstrap` takes them; ``examples`` of the result is their total."""
+    if not sides:
+        raise ValueError("no task to average over")
+    differences, draws, total = [], [], 0
+    for i, (variant, baseline) in enumerate(sides):
+        difference, d, n = _resampled_differences(variant, baseline, metric, resamples,
+                                                  seed + 7919 * i, block)
+        differences.append(difference)
+        draws.append(d)
+        total += n
+    return _interval(float(np.mean(differences)), np.mean(draws, axis=0), confidence,
+                     resamples, total)
+
+
+def _resampled_differences(variant, baseline, metric, resamples, seed, block):
+    """``(difference on the whole test set, resampled differences, examples)``."""
+    if not variant or not baseline:
+        raise ValueError("a paired bootstrap needs at least one run on each side")
+    if resamples < 1:
+        raise ValueError(f"resamples must be >= 1, got {resamples}")
     runs = [*variant, *baseline]
     _check_same_gold(runs)
     task_type = runs[0]["type"]
@@ -218,7 +250,13 @@ def paired_bootstrap(variant: Sequence[Mapping[str, Any]], baseline: Sequence[Ma
         weights = np.bincount(flat, minlength=size * n).reshape(size, n).astype(np.float64)
         v, b = side_means(weights)
         differences.append(v - b)
-    d = np.concatenate(differences)
+    return difference, np.concatenate(differences), n
+
+
+def _interval(difference: float, d: np.ndarray, confidence: float, resamples: int,
+              n: int) -> BootstrapInterval:
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
     alpha = (1 - confidence) / 2
     low, high = np.quantile(d, [alpha, 1 - alpha])
     p_value = min(1.0, 2 * min(float(np.mean(d <= 0)), float(np.mean(d >= 0))))

@@ -136,6 +136,7 @@ def check_training(c: ml_collections.ConfigDict) -> None:
     positive(t.buckets, "config.training.buckets", allow_zero=True)
     positive(t.patience, "config.training.patience", allow_zero=True)
     choice(t.step, ("sampled", "all"), "config.training.step")
+    choice(t.select, ("reference", "mean"), "config.training.select")
     if t.step == "all":
         _unchanged(t.sampler, base_config().training.sampler, "config.training.sampler",
                    "the sampler draws the task of a 'sampled' step; step 'all' trains every "

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tfmtl import config as config_lib
 from tfmtl.training.callbacks import CALLBACKS, Callback
+from tfmtl.training.callbacks.best_checkpoint import dev_score
 from tfmtl.training.callbacks.summaries import message
 
 
@@ -21,8 +21,7 @@ class EarlyStopping(Callback):
             return
         run.stop = True
         state.stopped.assign(True)
-        reference = config_lib.reference_task(run.config)
-        metric = run.experiment.task_by_name[reference].main_metric
-        message(f"early stop at step {run.step}: no {reference} dev {metric} gain in "
+        _, what = dev_score(run, {})
+        message(f"early stop at step {run.step}: no {what} gain in "
                 f"{patience} evaluations (best {state.best_value.numpy():.2f} at step "
                 f"{state.best_step.numpy()})")

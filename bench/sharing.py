@@ -1,0 +1,208 @@
+r"""Sharing schemes side by side on real data, through the run store.
+
+    classification  configs/sharing_classification.py  MR, SUBJ and SST binary on their
+                    deduplicated split (written first by tfmtl-data split into
+                    --split_dir): single-task (mr, subj, sst: one run each), hard,
+                    soft, cross_stitch, sluice, private (shared-private without its
+                    losses), adversarial (with them); each task's test accuracy and
+                    the mean error
+    tagging         configs/sharing_tagging.py  CoNLL-2000 chunking with UD English EWT
+                    UPOS (another corpus): alone (chunking), hard, soft, cross_stitch,
+                    sluice, private, adversarial; test chunk F1
+
+    python bench/sharing.py --bench=classification --seeds=0 [--variants=hard,soft]
+        [--runs_dir=runs/store] [--workers=2] [--out=runs/bench_sharing]
+
+Screen with one seed, then rerun single-task, hard and the two best schemes (on
+dev) with --seeds=0,1,2: runs in the store or the results archive are not
+trained again. Prints the table (test scores at each run's best dev checkpoint,
+mean ± sd over seeds; the paired bootstrap interval of each variant's
+difference to single-task, each task's test set drawn on its own) and writes
+the sweep's report under --out/BENCH.
+"""
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+
+from absl import app, flags
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED = os.path.join(REPO, "..", "shared", "data")
+SCHEMES = ("hard", "soft", "cross_stitch", "sluice", "private", "adversarial")
+BENCHMARKS = {
+    # name: (config, single-task variants (one per task), data_dir or None, metric)
+    "classification": ("sharing_classification.py", ("mr", "subj", "sst"), None, "accuracy"),
+    "tagging": ("sharing_tagging.py", ("alone",), SHARED, "f1"),
+}
+
+_BENCH = flags.DEFINE_enum("bench", None, list(BENCHMARKS), "The benchmark.")
+_SEEDS = flags.DEFINE_list("seeds", ["0"], "Seeds.")
+_VARIANTS = flags.DEFINE_list("variants", [], "Variants (default: all of the benchmark's).")
+_OVERRIDES = flags.DEFINE_multi_string("override", [], "Extra KEY=VALUE for every run.")
+_OUT = flags.DEFINE_string("out", "runs/bench_sharing", "Folder for the reports.")
+_SPLIT_DIR = flags.DEFINE_string("split_dir", "runs/sentiment_split",
+                                 "classification: where tfmtl-data split writes the split.")
+_RUNS_DIR = flags.DEFINE_string("runs_dir", os.path.join("runs", "store"), "The run store.")
+_EXECUTOR = flags.DEFINE_enum("executor", "local", ["local", "ray"], "Where runs execute.")
+_WORKERS = flags.DEFINE_integer("workers", 2, "local: runs at a time.", lower_bound=1)
+_RAY_ADDRESS = flags.DEFINE_string("ray_address", "", "ray: the cluster (\"\": a local Ray).")
+_BOOTSTRAP = flags.DEFINE_integer("bootstrap", 1000, "Bootstrap resamples.", lower_bound=1)
+_RESULTS = flags.DEFINE_string(
+    "results", None, "Results archive (tfmtl.runs.results_archive; committed; default "
+    "bench/results/sharing_<bench>.jsonl.xz): its runs, and those of the other archives "
+    "in its folder, are not trained again, and each finished run is added to it (\"\": "
+    "none, train what the store lacks).")
+flags.mark_flag_as_required("bench")
+
+
+def prepare_split(split_dir: str) -> str:
+    """Writes the deduplicated MR/SUBJ/SST split (once)."""
+    if not os.path.isfile(os.path.join(split_dir, "split.json")):
+        corpora = os.path.join(REPO, "configs", "sentiment_corpora.py")
+        subprocess.run([sys.executable, "-m", "tfmtl.cli.data", "split", f"--config={corpora}",
+                        f"--out={split_dir}", f"--config.data_dir={os.path.abspath(SHARED)}"],
+                       check=True, cwd=REPO)
+    return os.path.abspath(split_dir)
+
+
+def variants_of(bench: str) -> tuple[str, ...]:
+    return (*BENCHMARKS[bench][1], *SCHEMES)
+
+
+def build_sweep(bench: str, seeds, variants, data_dir: str, overrides=()):
+    from tfmtl.runs import RunsError, Sweep, Variant
+
+    config = os.path.join(REPO, "configs", BENCHMARKS[bench][0])
+    known = variants_of(bench)
+    variants = list(variants) or list(known)
+    unknown = sorted(set(variants) - set(known))
+    if unknown:
+        raise RunsError(f"--variants: unknown variant {unknown[0]!r} of {bench}; use "
+                        f"{', '.join(known)}")
+    return Sweep(config, [Variant(v, config=f"{config}:{v}") for v in variants], seeds=seeds,
+                 overrides=[f"data_dir={data_dir}", *overrides])
+
+
+def _mean_sd(values):
+    if not values:
+        return "–"
+    if len(values) == 1:
+        return f"{values[0]:.2f}"
+    return f"{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f}"
+
+
+def sharing_table(result, bench: str, resamples: int = 1000) -> tuple[str, dict]:
+    """The markdown table of a sweep: per variant (single-task: each task's own runs), each
+    task's test metric, their mean (error, for classification), and the paired bootstrap
+    interval of its difference to single-task; and the same as JSON."""
+    from tfmtl.runs.paired_bootstrap import paired_bootstrap, paired_bootstrap_mean
+
+    _, singles, _, metric = BENCHMARKS[bench]
+    store = result.store
+    runs: dict[str, dict[int, str]] = {}
+    for e in result.entries:
+        if e.status == "finished":
+            runs.setdefault(e.variant, {})[e.seed] = e.run_id
+    tasks = list(singles) if bench == "classification" else ["chunk"]
+    # Per task, the single-task variant that trains it alone.
+    alone = dict(zip(tasks, singles, strict=True))
+    cache: dict[str, dict] = {}
+
+    def predictions(run_id):
+        if run_id not in cache:
+            cache[run_id] = store.predictions(run_id)
+        return cache[run_id]
+
+    def metric_of(run_id, task, split="test"):
+        return store.metrics(run_id)[split][task][metric]
+
+    rows = {}
+    single_seeds = set.intersection(*[set(runs.get(v, {})) for v in singles])
+    variant_cells = {"single-task": {s: {t: runs[alone[t]][s] for t in tasks}
+                                     for s in sorted(single_seeds)}}
+    for variant in SCHEMES:
+        if variant in runs:
+            variant_cells[variant] = {s: dict.fromkeys(tasks, r)
+                                      for s, r in sorted(runs[variant].items())}
+    for variant, cells in variant_cells.items():
+        if not cells:
+            continue
+        per_task = {t: [metric_of(c[t], t) for c in cells.values()] for t in tasks}
+        dev = [statistics.mean(metric_of(c[t], t, "dev") for t in tasks) for c in cells.values()]
+        means = [statistics.mean(per_task[t][i] for t in tasks) for i in range(len(cells))]
+        row = {"seeds": sorted(cells), "test": per_task, "dev_mean": dev, "test_mean": means}
+        if variant != "single-task" and variant_cells["single-task"]:
+            base = variant_cells["single-task"]
+            sides = [([predictions(c[t])[t] for c in cells.values()],
+                      [predictions(c[t])[t] for c in base.values()]) for t in tasks]
+            if len(tasks) > 1:
+                interval = paired_bootstrap_mean(sides, metric, resamples=resamples)
+            else:
+                interval = paired_bootstrap(*sides[0], metric, resamples=resamples)
+            row["vs_single_task"] = interval.to_json()
+        rows[variant] = row
+    sign = -1 if bench == "classification" else 1  # Mean error: lower is better.
+    label = "mean error" if sign < 0 else f"{tasks[0]} {metric}"
+    header = ["variant", "seeds", *(f"{t} test {metric}" for t in tasks)] if len(tasks) > 1 \
+        else ["variant", "seeds"]
+    header += [f"test {label}", "dev mean", "Δ vs single-task (95% CI)", "p"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for variant, row in rows.items():
+        shown = ([100 - m for m in row["test_mean"]] if sign < 0 else row["test_mean"])
+        cells = [variant, str(len(row["seeds"]))]
+        if len(tasks) > 1:
+            cells += [_mean_sd(row["test"][t]) for t in tasks]
+        cells += [_mean_sd(shown), _mean_sd(row["dev_mean"])]
+        b = row.get("vs_single_task")
+        if b:
+            d, lo, hi = (sign * b["difference"], sign * b["low"], sign * b["high"])
+            lo, hi = min(lo, hi), max(lo, hi)
+            p = "< 0.001" if b["p_value"] < 0.001 else f"{b['p_value']:.3f}"
+            cells += [f"{d:+.2f} [{lo:+.2f}, {hi:+.2f}]", p]
+        else:
+            cells += ["", ""]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines), rows
+
+
+def main(argv):
+    del argv
+    from tfmtl.runs import (
+        LocalExecutor,
+        RayExecutor,
+        RunsError,
+        RunStore,
+        sweep_report,
+        write_report,
+    )
+    from tfmtl.runs.results_archive import sibling_archives
+
+    bench = _BENCH.value
+    data_dir = BENCHMARKS[bench][2] or prepare_split(_SPLIT_DIR.value)
+    try:
+        sweep = build_sweep(bench, [int(s) for s in _SEEDS.value], _VARIANTS.value,
+                            os.path.abspath(data_dir), _OVERRIDES.value)
+    except RunsError as e:
+        sys.exit(f"sharing.py: error: {e}")
+    executor = (RayExecutor(_RAY_ADDRESS.value, cpus_per_run=1) if _EXECUTOR.value == "ray"
+                else LocalExecutor(_WORKERS.value))
+    results = (os.path.join(REPO, "bench", "results", f"sharing_{bench}.jsonl.xz")
+               if _RESULTS.value is None else _RESULTS.value)
+    result = sweep.execute(RunStore(_RUNS_DIR.value), executor, results=results,
+                           also_from=sibling_archives(results) if results else ())
+    out = os.path.join(_OUT.value, bench)
+    write_report(sweep_report(result, resamples=_BOOTSTRAP.value), out)
+    table, rows = sharing_table(result, bench, _BOOTSTRAP.value)
+    with open(os.path.join(out, "sharing.json"), "w", encoding="utf-8") as f:
+        json.dump(rows, f, indent=1)
+    print("\n" + table)
+    print(f"report: {out}")
+    if result.failed:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,69 @@
+"""MR, SUBJ and SST (binary) on the deduplicated split: single-task and each sharing scheme.
+
+    tfmtl-data split --config=configs/sentiment_corpora.py --out=runs/sentiment_split
+    tfmtl-train --config=configs/sharing_classification.py:adversarial \
+        --workdir=runs/sharing_adversarial --config.data_dir=runs/sentiment_split
+
+The three corpora share most of their sentences, so they are read from the
+split ``tfmtl-data split`` writes (every training set stripped of every dev
+and test sentence of all three; bench/sharing.py writes it itself). Each is
+its own corpus (domain), as the 16 product and movie review sets of Liu, Qiu
+and Huang (2017) are.
+
+Variants (``--config=configs/sharing_classification.py:VARIANT``):
+    mr, subj, sst: one task alone (single-task; `steps` updates);
+    hard: the three tasks on one BiLSTM;
+    soft, cross_stitch, sluice: a column per task, as the schemes define;
+    private: shared-private, neither adversary nor orthogonality penalty;
+    adversarial: shared-private with both (Liu et al. 2017's ASP-MTL).
+
+A multi-task variant trains 3 x `steps` steps, drawing the tasks uniformly, so
+each task gets as many updates as it does alone; its best checkpoint is the
+one with the best mean dev accuracy of the three.
+"""
+
+from tfmtl.config import base_config
+from tfmtl.experiment import task_config
+from tfmtl.models.sharing import scheme_config
+
+TASKS = ("mr", "subj", "sst")
+SCHEMES = ("hard", "soft", "cross_stitch", "sluice", "private", "adversarial")
+VARIANTS = (*TASKS, *SCHEMES)
+STEPS = 2000  # Updates per task.
+
+
+def get_config(variant: str = "adversarial"):
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown variant {variant!r}; use one of {', '.join(VARIANTS)}")
+    config = base_config()
+    config.data_dir = "runs/sentiment_split"  # The output of tfmtl-data split.
+    for task in (variant,) if variant in TASKS else TASKS:
+        config.tasks[task] = task_config("classification", pooling="max_mean", data=dict(
+            format="tsv", train=f"{task}/train.tsv", dev=f"{task}/dev.tsv",
+            test=f"{task}/test.tsv"))
+    config.model.embeddings.text.lowercase = True
+    config.model.embeddings.text.word_dim = 100
+    config.model.embeddings.text.word_dropout = 0.05
+    config.model.embeddings.text.dropout = 0.3
+    config.model.embeddings.text.char.type = "cnn"
+    config.model.embeddings.text.char.units = 50
+    config.model.encoders.shared.layers = 1
+    config.model.encoders.shared.units = 100
+    config.model.encoders.shared.dropout = 0.3
+    config.model.encoders.shared.lstm = "fused"  # The native op (stock TF fallback); same weights.
+    if variant in ("private", "adversarial"):
+        config.model.sharing = "shared_private"
+        off = {} if variant == "adversarial" else {"adversarial": 0.0, "orthogonality": 0.0}
+        config.model.schemes.shared_private = scheme_config("shared_private", **off)
+    elif variant in SCHEMES:
+        config.model.sharing = variant
+    config.training.batch_size = 32
+    config.training.steps = STEPS if variant in TASKS else STEPS * len(TASKS)
+    if variant not in TASKS:
+        config.training.reference_task = "mr"
+        config.training.select = "mean"
+        config.training.sampler.type = "uniform"
+    config.training.optimizer.schedule = "cosine"
+    config.training.eval_every = 250
+    config.training.checkpoint_every = 500
+    return config

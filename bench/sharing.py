@@ -50,6 +50,10 @@ _EXECUTOR = flags.DEFINE_enum("executor", "local", ["local", "ray"], "Where runs
 _WORKERS = flags.DEFINE_integer("workers", 2, "local: runs at a time.", lower_bound=1)
 _RAY_ADDRESS = flags.DEFINE_string("ray_address", "", "ray: the cluster (\"\": a local Ray).")
 _BOOTSTRAP = flags.DEFINE_integer("bootstrap", 1000, "Bootstrap resamples.", lower_bound=1)
+_PROBE = flags.DEFINE_list(
+    "probe", ["hard", "private", "adversarial"], "Variants whose frozen shared features a "
+    "fresh probe learns to tell the corpora apart from (\"\": none); results kept by run "
+    "id in sharing_probe_<bench>.json beside the results archive.")
 _RESULTS = flags.DEFINE_string(
     "results", None, "Results archive (tfmtl.runs.results_archive; committed; default "
     "bench/results/sharing_<bench>.jsonl.xz): its runs, and those of the other archives "
@@ -168,6 +172,111 @@ def sharing_table(result, bench: str, resamples: int = 1000) -> tuple[str, dict]
     return "\n".join(lines), rows
 
 
+def shared_features(workdir: str, task_splits):
+    """The mean-pooled top layer of the shared encoder (``shared``) of a run's best
+    checkpoint, frozen, on each (task, split) of `task_splits`: a list of float arrays."""
+    import keras
+    import numpy as np
+
+    from tfmtl.data.pipeline import make_dataset
+    from tfmtl.experiment import Experiment, restore_model
+    from tfmtl.layers.masked_pooling import MaskedPooling
+
+    experiment = Experiment.restore(workdir)
+    model = experiment.build_model(restoring=True)
+    restore_model(workdir, model.model, "best")
+    layers = experiment.config.model.encoders.shared.layers
+    top = model.model.get_layer(f"shared_{layers}_dropout").output
+    mask = keras.ops.not_equal(model.inputs["words"], 0)
+    probe = keras.Model(model.model.inputs, MaskedPooling("mean")(top, mask=mask))
+    names = experiment.featurizer.input_names()
+    features = []
+    for task, split in task_splits:
+        rows = []
+        for batch in make_dataset(experiment.examples(task, split), batch_size=256):
+            rows.append(np.asarray(probe({n: batch[n] for n in names}, training=False)))
+        features.append(np.concatenate(rows))
+    return features
+
+
+def probe_corpora(workdir: str, tasks, seed: int = 0, per_task: int = 3000) -> dict:
+    """How well a fresh classifier tells the tasks' corpora apart from a run's frozen
+    shared features: trained on (up to `per_task` of) each task's training sentences,
+    scored on their dev sentences; a linear (softmax) probe and a one-hidden-layer MLP,
+    beside the majority-class rate."""
+    import keras
+    import numpy as np
+
+    train = shared_features(workdir, [(t, "train") for t in tasks])
+    dev = shared_features(workdir, [(t, "dev") for t in tasks])
+    rng = np.random.default_rng(seed)
+    train = [x[rng.permutation(len(x))[:per_task]] for x in train]
+    x = np.concatenate(train)
+    y = np.concatenate([np.full(len(f), i) for i, f in enumerate(train)])
+    dx = np.concatenate(dev)
+    dy = np.concatenate([np.full(len(f), i) for i, f in enumerate(dev)])
+    mean, scale = x.mean(0), x.std(0) + 1e-6
+    x, dx = (x - mean) / scale, (dx - mean) / scale
+    result = {"majority": float(np.bincount(dy).max() / len(dy)) * 100,
+              "dev_sentences": int(len(dy))}
+    for name, hidden in (("linear", 0), ("mlp", 128)):
+        keras.utils.set_random_seed(seed)
+        layers = [keras.Input((x.shape[1],))]
+        if hidden:
+            layers.append(keras.layers.Dense(hidden, activation="relu"))
+        layers.append(keras.layers.Dense(len(tasks)))
+        model = keras.Sequential(layers)
+        model.compile(keras.optimizers.Adam(1e-3),
+                      keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                      metrics=["accuracy"])
+        model.fit(x, y, batch_size=64, epochs=30, verbose=0, validation_split=0.1,
+                  shuffle=True, callbacks=[keras.callbacks.EarlyStopping(
+                      patience=3, restore_best_weights=True)])
+        predicted = np.argmax(model.predict(dx, batch_size=512, verbose=0), -1)
+        result[name] = float(np.mean(predicted == dy)) * 100
+    return result
+
+
+def probe_table(result, bench: str, variants, path: str) -> str:
+    """Probes every finished run of `variants` (cached by run id in `path`) and renders
+    their mean corpus-probe accuracies next to the mean dev score of the main metric."""
+    singles = BENCHMARKS[bench][1]
+    tasks = list(singles) if bench == "classification" else ["chunk", "upos"]
+    cached = {}
+    if os.path.isfile(path):
+        with open(path, encoding="utf-8") as f:
+            cached = json.load(f)
+    lines = ["| variant | seeds | probe linear | probe MLP | majority | dev mean |",
+             "|---|---|---|---|---|---|"]
+    metric = BENCHMARKS[bench][3]
+    for variant in variants:
+        entries = [e for e in result.entries if e.variant == variant and e.status == "finished"]
+        if not entries:
+            continue
+        rows = []
+        for e in entries:
+            if e.run_id not in cached:
+                workdir = result.store.workdir(e.run_id)
+                if not os.path.isdir(os.path.join(workdir, "best")):
+                    print(f"probe: run {e.run_id} ({variant}) has no workdir here; skipped")
+                    continue
+                cached[e.run_id] = {"variant": variant, "seed": e.seed,
+                                    **probe_corpora(workdir, tasks, seed=e.seed)}
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                with open(path + ".tmp", "w", encoding="utf-8") as f:
+                    json.dump(cached, f, indent=1, sort_keys=True)
+                os.replace(path + ".tmp", path)
+            metrics = result.store.metrics(e.run_id)["dev"]
+            rows.append((cached[e.run_id], statistics.mean(
+                metrics[t][metric] for t in tasks if t in metrics)))
+        if rows:
+            lines.append("| " + " | ".join([
+                variant, str(len(rows)), _mean_sd([r["linear"] for r, _ in rows]),
+                _mean_sd([r["mlp"] for r, _ in rows]), f"{rows[0][0]['majority']:.2f}",
+                _mean_sd([d for _, d in rows])]) + " |")
+    return "\n".join(lines)
+
+
 def main(argv):
     del argv
     from tfmtl.runs import (
@@ -199,6 +308,14 @@ def main(argv):
     with open(os.path.join(out, "sharing.json"), "w", encoding="utf-8") as f:
         json.dump(rows, f, indent=1)
     print("\n" + table)
+    probed = [v for v in _PROBE.value if v in {e.variant for e in result.entries}]
+    if probed:
+        # Beside the results archive (committed: a run restored from the archive has no
+        # workdir to probe), or in the report folder without one.
+        path = (os.path.join(os.path.dirname(results), f"sharing_probe_{bench}.json")
+                if results else os.path.join(out, "probe.json"))
+        print("\nfrozen shared features -> corpus (dev accuracy, %):\n"
+              + probe_table(result, bench, probed, path))
     print(f"report: {out}")
     if result.failed:
         sys.exit(1)

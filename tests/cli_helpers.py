@@ -1,8 +1,10 @@
 """Running tfmtl's binaries in subprocesses, as a user would."""
 
 import os
+import signal
 import subprocess
 import sys
+import time
 
 from tests.conftest import REPO_ROOT
 
@@ -57,3 +59,58 @@ def logged_scalars(workdir) -> dict[str, dict[int, float]]:
                           else float(tf.make_ndarray(value.tensor)))
                 scalars.setdefault(value.tag, {})[event.step] = number
     return scalars
+
+
+def _latest(workdir) -> str | None:
+    import tensorflow as tf
+
+    return tf.train.latest_checkpoint(os.path.join(str(workdir), "checkpoints"))
+
+
+def _step(path: str) -> int:
+    return int(path.rsplit("-", 1)[1])
+
+
+def train_killed_and_resumed(tmp_path, args, steps: int, every: int) -> tuple[str, str]:
+    """Trains ``tfmtl-train ARGS`` straight through, and again killed with SIGKILL once it
+    has a checkpoint at step >= 2 * `every`, then restarted with the same command; checks
+    the restart resumed from the last checkpoint and ended with the same checkpoint, bit for
+    bit (weights, optimizer moments and iterations, run state, seeds). Returns both
+    workdirs (straight, killed)."""
+    import numpy as np
+    import pytest
+
+    straight = str(tmp_path / "straight")
+    result = run_binary("train", f"--workdir={straight}", *args)
+    assert result.returncode == 0, result.stderr
+
+    killed = str(tmp_path / "killed")
+    command = binary_command("train", f"--workdir={killed}", *args)
+    process = subprocess.Popen(command, env=env(), cwd=REPO_ROOT, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        path = _latest(killed)
+        if path and _step(path) >= 2 * every:
+            break
+        time.sleep(0.05)
+    else:
+        process.kill()
+        pytest.fail(f"no checkpoint at step >= {2 * every} within 300 s")
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    killed_at = _step(_latest(killed))
+    assert killed_at < steps, "the run finished before it was killed; nothing was resumed"
+
+    result = run_binary("train", f"--workdir={killed}", *args)
+    assert result.returncode == 0, result.stderr
+    assert f"resumed from step {killed_at}" in result.stderr
+
+    expected = checkpoint_values(_latest(straight))
+    actual = checkpoint_values(_latest(killed))
+    assert _latest(killed).endswith(f"ckpt-{steps}")
+    assert expected.keys() == actual.keys()
+    assert len([k for k in expected if k.startswith("optimizer/_trainable_variables/")]) > 10
+    for name, value in expected.items():
+        np.testing.assert_array_equal(actual[name], value, err_msg=name)
+    return straight, killed

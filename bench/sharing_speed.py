@@ -1,0 +1,98 @@
+r"""Time per training step of each sharing scheme, relative to hard sharing, in one process.
+
+    python bench/sharing_speed.py [--config=configs/sharing_classification.py]
+        [--data_dir=runs/sentiment_split] [--steps=50] [--rounds=5]
+
+Builds each variant of the config (``hard`` first, then the other schemes),
+and times its training steps exactly as tfmtl-train runs them (the sampled
+step of each task group, drawn by the config's sampler), in interleaved
+rounds so that a change of machine load hits every scheme alike. Prints the
+median ms/step over the rounds and the ratio to hard sharing, with the CPU
+model it ran on.
+"""
+
+import importlib.util
+import os
+import platform
+import statistics
+import time
+
+from absl import app, flags
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SCHEMES = ("hard", "soft", "cross_stitch", "sluice", "private", "adversarial")
+
+_CONFIG = flags.DEFINE_string("config", os.path.join(REPO, "configs",
+                                                     "sharing_classification.py"),
+                              "A config with the schemes as variants.")
+_DATA_DIR = flags.DEFINE_string("data_dir", "runs/sentiment_split", "Its data_dir.")
+_STEPS = flags.DEFINE_integer("steps", 50, "Steps timed per scheme and round.", lower_bound=1)
+_ROUNDS = flags.DEFINE_integer("rounds", 5, "Interleaved rounds.", lower_bound=1)
+_WARMUP = flags.DEFINE_integer("warmup", 20, "Untimed steps first (tracing).", lower_bound=1)
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def make_stepper(config):
+    """``step(i)``: the i-th training step of a fresh run of `config`, as tfmtl-train runs
+    it (default strategy)."""
+    import tensorflow as tf
+
+    from tfmtl.experiment import Experiment
+    from tfmtl.training.callbacks import make_callbacks
+    from tfmtl.training.optimizers import build_optimizer
+    from tfmtl.training.trainer import _make_steps
+
+    experiment = Experiment.create(config)
+    strategy = tf.distribute.get_strategy()
+    model = experiment.build_model()
+    optimizer = build_optimizer(config.training.optimizer, config.training.steps)
+    optimizer.build(model.model.trainable_variables)
+    step, _ = _make_steps(experiment, strategy, model, optimizer, None,
+                          make_callbacks(config), 0)
+    return step
+
+
+def main(argv):
+    del argv
+    from tfmtl.training.validation import validate
+
+    spec = importlib.util.spec_from_file_location("sharing_config", _CONFIG.value)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    steppers, counters = {}, {}
+    for scheme in SCHEMES:
+        config = module.get_config(scheme)
+        config.data_dir = os.path.abspath(_DATA_DIR.value)
+        steppers[scheme] = make_stepper(validate(config))
+        for i in range(_WARMUP.value):
+            steppers[scheme](i)
+        counters[scheme] = _WARMUP.value
+    times = {scheme: [] for scheme in SCHEMES}
+    for _ in range(_ROUNDS.value):
+        for scheme in SCHEMES:
+            start = time.perf_counter()
+            for _ in range(_STEPS.value):
+                steppers[scheme](counters[scheme])
+                counters[scheme] += 1
+            times[scheme].append((time.perf_counter() - start) * 1000 / _STEPS.value)
+    print(f"{_CONFIG.value}: {_STEPS.value} steps x {_ROUNDS.value} rounds on {cpu_model()} "
+          f"({os.cpu_count()} CPUs)")
+    print("| scheme | ms/step (median) | / hard |\n|---|---:|---:|")
+    hard = statistics.median(times["hard"])
+    for scheme in SCHEMES:
+        ms = statistics.median(times[scheme])
+        print(f"| {scheme} | {ms:.1f} | {ms / hard:.2f} |")
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -270,6 +270,12 @@ def to_json(config: ConfigDict) -> str:
     return json.dumps(config.to_dict(), indent=2, sort_keys=False) + "\n"
 
 
+#: The config sections plug-ins own (their keys come from the plug-in a config names): a
+#: config file need not hold them for a ``--config.KEY=VALUE`` override to set one of their
+#: keys (see tfmtl.training.validation.apply_plugin_overrides).
+PLUGIN_SECTIONS = ("model.schemes.", "training.callbacks.", "training.weighting.")
+
+
 def check_key_path(config: ConfigDict, path: str) -> None:
     """Raises a ConfigError naming the first key of dotted `path` that `config` lacks.
 

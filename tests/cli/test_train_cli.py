@@ -10,9 +10,13 @@ from tests.cli_helpers import TINY_CONFIG, run_binary
 
 def test_train_then_evaluate(tmp_path):
     workdir = str(tmp_path / "run")
+    # A plug-in's key the config file does not hold is set all the same.
     result = run_binary("train", f"--config={TINY_CONFIG}", f"--workdir={workdir}",
-                        "--config.training.steps=20", "--config.training.eval_every=10")
+                        "--config.training.steps=20", "--config.training.eval_every=10",
+                        "--config.training.callbacks.gradient_reversal.steps=7")
     assert result.returncode == 0, result.stderr
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["training"][
+        "callbacks"] == {"gradient_reversal": {"steps": 7}}
     # Per-task dev metrics are printed during and after training.
     assert "step 10 dev chunk: " in result.stderr
     assert "dev pos: accuracy" in result.stderr and "test label: accuracy" in result.stderr
@@ -83,3 +87,20 @@ def test_evaluate_on_a_folder_that_is_not_a_workdir(tmp_path):
     result = run_binary("evaluate", f"--workdir={tmp_path}")
     assert result.returncode == 2
     assert "config.json: no such file" in result.stderr
+
+
+@pytest.mark.parametrize("override, message", [
+    ("model.schemes.soft.wieght=0.1", "config.model.schemes.soft.wieght: unknown key; close "
+     "matches: weight"),
+    ("model.schemes.soft.weight=heavy", "config.model.schemes.soft.weight: 'heavy' is not of "
+     "its default's type (float: 0.001)"),
+    ("model.schemes.sofft.weight=0.1", "config.model.schemes.sofft: unknown sharing scheme"),
+    ("training.callbacks.gradient_reversal.stepz=3",
+     "config.training.callbacks.gradient_reversal.stepz: unknown key; close matches: steps"),
+])
+def test_a_bad_plugin_override_is_one_line(tmp_path, override, message):
+    result = run_binary("train", f"--config={TINY_CONFIG}", f"--workdir={tmp_path / 'run'}",
+                        "--config.model.sharing=soft", f"--config.{override}")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith(f"tfmtl-train: error: {message}")
+    assert "Traceback" not in result.stderr

@@ -224,3 +224,19 @@ def test_class_files_enter_the_identity_by_content(tmp_path):
     pos = hashlib.sha256(b"good\n").hexdigest()
     neg = hashlib.sha256(b"bad\n").hexdigest()
     assert config["tasks.label.data.classes"] == f"pos=sha256:{pos},neg=sha256:{neg}"
+
+
+def test_overrides_set_plugin_keys_the_config_file_lacks():
+    from tests.cli_helpers import TINY_CONFIG
+    from tfmtl.runs._core import RunsError, load_config
+
+    config = load_config(TINY_CONFIG, ["model.sharing=sluice", "model.schemes.sluice.betas=fixed",
+                                       "model.schemes.sluice.subspaces=4",
+                                       "training.callbacks.gradient_reversal.steps=3"])
+    assert config.model.schemes.sluice.betas == "fixed"
+    assert config.model.schemes.sluice.subspaces == 4
+    assert config.model.schemes.sluice.orthogonality == 1e-3  # The scheme's default.
+    assert config.training.callbacks.gradient_reversal.steps == 3
+    with pytest.raises(RunsError, match=r"model\.schemes\.sluice\.subspaces: '1.5' is not "
+                                        r"of its default's type \(int: 2\)"):
+        load_config(TINY_CONFIG, ["model.schemes.sluice.subspaces=1.5"])

@@ -20,7 +20,7 @@ import ml_collections
 from absl import flags
 from ml_collections import config_flags
 
-from tfmtl.config import ConfigError
+from tfmtl.config import PLUGIN_SECTIONS, ConfigError
 
 __all__ = ["ConfigError", "RunsError", "config_defaults", "config_keys", "load_config",
            "predict_split", "resolve_config", "validate_loaded"]
@@ -65,12 +65,30 @@ def load_config(config: str, overrides: Sequence[str] = (), *,
     if not os.path.isfile(path):
         raise RunsError(f"{where}: {path}: no such config file")
     config_dict = _parse(config, (), where)
+    plain, plugin = [], []
     for override in overrides:
-        key, sep, _ = override.partition("=")
+        key, sep, value = override.partition("=")
         if not sep or not key:
             raise RunsError(f"{where}: {override!r} is not KEY=VALUE")
+        if key.startswith(PLUGIN_SECTIONS) and _plugin_override()[0](config_dict, key):
+            plugin.append((key, value))  # A plug-in's key the file lacks: set after parsing.
+            continue
         check_key(config_dict, key, where)
-    return _parse(config, overrides, where) if overrides else config_dict
+        plain.append(override)
+    loaded = _parse(config, plain, where) if plain else config_dict
+    if plugin:
+        try:
+            _plugin_override()[1](loaded, plugin)
+        except ConfigError as e:
+            raise RunsError(f"{where}: {e}") from None
+    return loaded
+
+
+def _plugin_override():
+    """``(is_plugin_override, apply_plugin_overrides)`` (imported late: TensorFlow)."""
+    from tfmtl.training.validation import apply_plugin_overrides, is_plugin_override
+
+    return is_plugin_override, apply_plugin_overrides
 
 
 def _parse(config: str, overrides: Sequence[str], where: str) -> ml_collections.ConfigDict:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import ast
+import contextlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import ml_collections
 
 from tfmtl.config import (
+    PLUGIN_SECTIONS,
     ConfigError,
     base_config,
+    check_key_path,
     check_unknown_name,
     choice,
     decoder_config,
@@ -82,6 +86,88 @@ def _callback_sections(sections) -> ConfigDict:
                               "config.training")
         resolved[name] = merge(CALLBACKS.get(name).default_config(), sections[name], key)
     return resolved
+
+
+def is_plugin_override(config: ml_collections.ConfigDict, key: str) -> bool:
+    """Whether the dotted `key` (``model.schemes.soft.weight``) is in a plug-in's section
+    and `config` lacks it: such an override is applied by :func:`apply_plugin_overrides`,
+    after the config file's own keys."""
+    if not key.startswith(PLUGIN_SECTIONS):
+        return False
+    try:
+        check_key_path(config, key)
+    except ConfigError:
+        return True
+    return False
+
+
+def _plugin_schema(config: ml_collections.ConfigDict, key: str):
+    """The dotted path of the plug-in section `key` is in, and that section's defaults."""
+    parts = key.split(".")
+    if key.startswith("training.weighting."):
+        name = config.training.weighting.get("type", "equal")
+        check_unknown_name(WEIGHTINGS, name, "config.training.weighting.type")
+        schema = WEIGHTINGS.get(name).default_config()
+        schema.type = name
+        return ["training", "weighting"], schema
+    if len(parts) < 4:
+        raise ConfigError(f"config.{key}", "name a key of the plug-in's section "
+                          f"(config.{'.'.join(parts[:3])}.KEY)")
+    registry = SHARING if parts[0] == "model" else CALLBACKS
+    check_unknown_name(registry, parts[2], f"config.{'.'.join(parts[:3])}")
+    return parts[:3], registry.get(parts[2]).default_config()
+
+
+def _typed(raw: str, default: Any, key: str) -> Any:
+    """An override's string as the type of the key's default (as ml_collections reads the
+    config file's own keys)."""
+    text = raw.strip()
+    try:
+        if isinstance(default, bool):
+            lowered = text.lower()
+            if lowered not in ("true", "false", "1", "0"):
+                raise ValueError(text)
+            return lowered in ("true", "1")
+        if isinstance(default, int):
+            return int(text)
+        if isinstance(default, float):
+            return float(text)
+        if isinstance(default, str):
+            if len(text) > 1 and text[0] == text[-1] and text[0] in "'\"":
+                return text[1:-1]
+            return text
+        return type(default)(ast.literal_eval(text))
+    except (ValueError, SyntaxError, TypeError):
+        raise ConfigError(f"config.{key}", f"{raw!r} is not of its default's type "
+                          f"({type(default).__name__}: {default!r})") from None
+
+
+def apply_plugin_overrides(config: ml_collections.ConfigDict,
+                           overrides: Sequence[tuple[str, str]]) -> None:
+    """Sets ``KEY=VALUE`` overrides of plug-in keys the config file did not hold: each
+    section is added with its plug-in's defaults (``model.schemes.<scheme>``,
+    ``training.callbacks.<name>``, or the keys of ``training.weighting.type``'s weighting)
+    and the value read as the type of the key's default.
+
+    Raises:
+        ConfigError: naming an unknown plug-in, or the key with its close matches, or a
+            value of the wrong type.
+    """
+    for key, raw in overrides:
+        path, schema = _plugin_schema(config, key)
+        with config.unlocked() if config.is_locked else contextlib.nullcontext():
+            node = config
+            for part in path[:-1]:
+                node = node[part]
+            if path[-1] in node:
+                for name in node[path[-1]].keys():
+                    schema[name] = node[path[-1]][name]
+            node[path[-1]] = schema
+            check_key_path(config, key)
+            section, rest = node[path[-1]], key[len(".".join(path)) + 1:]
+            if "." in rest:
+                raise ConfigError(f"config.{key}", "a plug-in's section holds values only")
+            section[rest] = _typed(raw, section[rest], key)
 
 
 def config_defaults(flat: Mapping[str, Any]) -> dict[str, Any]:

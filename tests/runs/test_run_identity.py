@@ -240,3 +240,16 @@ def test_overrides_set_plugin_keys_the_config_file_lacks():
     with pytest.raises(RunsError, match=r"model\.schemes\.sluice\.subspaces: '1.5' is not "
                                         r"of its default's type \(int: 2\)"):
         load_config(TINY_CONFIG, ["model.schemes.sluice.subspaces=1.5"])
+
+
+def test_a_grid_over_a_plugin_key_the_config_lacks_is_checked_when_resolved():
+    from tests.cli_helpers import TINY_CONFIG
+    from tfmtl.runs import Sweep, parse_grid
+    from tfmtl.runs.sweep import check_grid
+
+    grid = ["model.schemes.soft.weight=0.0,0.1"]
+    check_grid(TINY_CONFIG, grid)
+    sweep = Sweep(TINY_CONFIG, parse_grid(grid), overrides=["model.sharing=soft"])
+    weights = sorted(r.run.identity.payload["config"]["model.schemes.soft.weight"]
+                     for r in sweep.runs)
+    assert weights == [0.0, 0.1]

@@ -70,11 +70,10 @@ def load_config(config: str, overrides: Sequence[str] = (), *,
         key, sep, value = override.partition("=")
         if not sep or not key:
             raise RunsError(f"{where}: {override!r} is not KEY=VALUE")
-        if key.startswith(PLUGIN_SECTIONS) and _plugin_override()[0](config_dict, key):
+        if check_override_key(config_dict, key, where):
             plugin.append((key, value))  # A plug-in's key the file lacks: set after parsing.
-            continue
-        check_key(config_dict, key, where)
-        plain.append(override)
+        else:
+            plain.append(override)
     loaded = _parse(config, plain, where) if plain else config_dict
     if plugin:
         try:
@@ -82,6 +81,16 @@ def load_config(config: str, overrides: Sequence[str] = (), *,
         except ConfigError as e:
             raise RunsError(f"{where}: {e}") from None
     return loaded
+
+
+def check_override_key(config: ml_collections.ConfigDict, key: str, where: str) -> bool:
+    """Checks that an override's dotted `key` names a value of `config` (RunsError if not),
+    or is a plug-in's key the config file lacks (True: set after parsing, see
+    :func:`load_config`)."""
+    if key.startswith(PLUGIN_SECTIONS) and _plugin_override()[0](config, key):
+        return True
+    check_key(config, key, where)
+    return False
 
 
 def _plugin_override():

@@ -73,7 +73,7 @@ def check_grid(config: str, grid: Sequence[str], cwd: str | None = None) -> None
     loaded = _core.load_config(spec.config)
     for entry in grid:
         key = entry.partition("=")[0].strip().removeprefix("config.")
-        _core.check_key(loaded, key, f"--grid={entry}")
+        _core.check_override_key(loaded, key, f"--grid={entry}")
 
 
 def _override_value(value: Any, where: str) -> str:

@@ -190,6 +190,10 @@ def test_json_round_trip(tmp_path):
          "config.tasks.chunk.mixing_ratio", "set to 0.5, but step 'all' trains every task"),
         (lambda c: setattr(c.training.weighting, "type", "gradnorm2"),
          "config.training.weighting.type", "unknown weighting"),
+        (lambda c: (setattr(c.training, "step", "all"),
+                    setattr(c.tasks.chunk, "loss_weight", 0.5)),
+         "config.tasks.chunk.loss_weight", "set to 0.5, but weighting 'equal' does not read "
+         "it; use config.training.weighting.type='static'"),
         (lambda c: c.training.callbacks.update({"summaries": {}}),
          "config.training.callbacks.summaries", "is built in"),
         (lambda c: c.training.callbacks.update({"gradient_reversal": {"step": 3}}),

@@ -236,6 +236,13 @@ def check_training(c: ml_collections.ConfigDict) -> None:
                    "config.training.step='all'")
     check_unknown_name(WEIGHTINGS, t.weighting.type, "config.training.weighting.type")
     WEIGHTINGS.get(t.weighting.type).check_config(t.weighting, "config.training.weighting")
+    if t.step == "all" and not WEIGHTINGS.get(t.weighting.type).reads_loss_weight:
+        for name, task in c.tasks.items():
+            if task.loss_weight != TASKS.get(task.type).default_config().loss_weight:
+                raise ConfigError(f"config.tasks.{name}.loss_weight",
+                                  f"set to {task.loss_weight}, but weighting "
+                                  f"{t.weighting.type!r} does not read it; use "
+                                  "config.training.weighting.type='static'")
     for name, section in t.callbacks.items():
         key = f"config.training.callbacks.{name}"
         check_unknown_name(CALLBACKS, name, key)

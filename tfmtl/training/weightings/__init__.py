@@ -37,6 +37,9 @@ class Weighting(tf.Module):
 
     #: Whether :meth:`combine_gradients` (per-task gradients) replaces :meth:`combine`.
     needs_gradients = False
+    #: Whether it reads the tasks' ``loss_weight`` (a weight set with one that does not is a
+    #: config error).
+    reads_loss_weight = False
 
     def __init__(self, config: ml_collections.ConfigDict, tasks: Sequence):
         super().__init__(name=f"weighting_{config.type}")

@@ -7,6 +7,8 @@ from tfmtl.training.weightings import WEIGHTINGS, Weighting
 class Static(Weighting):
     """``sum_i loss_weight_i * L_i``, fixed weights from each task's config."""
 
+    reads_loss_weight = True
+
     def combine(self, losses):
         total = 0.0
         for name in self.task_names:

@@ -167,6 +167,8 @@ def test_json_round_trip(tmp_path):
          "config.model.decoders.d.encoder", "unknown encoder 'nope'"),
         (lambda c: c.model.decoders.update({"d": config_lib.decoder_config(attention="bahd")}),
          "config.model.decoders.d.attention", "is not one of"),
+        (lambda c: c.model.decoders.update({"d": config_lib.decoder_config()}),
+         "config.model.decoders.d", "no task reads decoder 'd'"),
         (lambda c: setattr(c.model.embeddings.text, "vectors", "/no/such/vectors.txt"),
          "config.model.embeddings.text.vectors", "no such file"),
         (lambda c: c.model.embeddings.text.char.update({"typ": "cnn"}),

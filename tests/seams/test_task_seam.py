@@ -64,6 +64,21 @@ def test_a_task_reading_the_backward_half_with_two_named_losses(tmp_path):
     units = resolved.model.encoders.shared.units
     assert model.model.get_layer("back_logits").kernel.shape[0] == units
     assert float(model.model.get_layer("back_reversal").progress.numpy()) == 1.0
+    # ... and the backward half it is: its logits are the Dense of layer 1's second half.
+    import numpy as np
+
+    from tfmtl.data.pipeline import make_dataset
+
+    batch = next(iter(make_dataset(experiment.examples("back", "dev")[:4], batch_size=4)))
+    probe = keras.Model(model.model.inputs, [model.model.get_layer("shared_1_dropout").output,
+                                             model.model.get_layer("back_logits").output])
+    layer1, logits = (np.asarray(x, np.float64) for x in probe(
+        {n: batch[n] for n in experiment.featurizer.input_names()}, training=False))
+    kernel, bias = (np.asarray(w, np.float64) for w in
+                    model.model.get_layer("back_logits").get_weights())
+    np.testing.assert_allclose(logits, layer1[..., units:] @ kernel + bias, rtol=1e-4,
+                               atol=1e-5)
+    assert not np.allclose(logits, layer1[..., :units] @ kernel + bias, rtol=1e-4, atol=1e-5)
     # The task's own variables are its heads; the encoder is shared with the other tasks.
     own = {v.path for v in model.task_variables["back"]}
     assert any("back_logits" in p for p in own) and any("back_fwd" in p for p in own)

@@ -205,6 +205,10 @@ def _check_model(c: ConfigDict, *, check_files: bool) -> None:
         _fraction(d.dropout, f"{key}.dropout")
         check_unknown_name(LSTMS, d.lstm, f"{key}.lstm")
         choice(d.attention, ("none", "dot", "general"), f"{key}.attention")
+        if not any(entry.get("decoder") == name for entry in c.tasks.values()):
+            raise ConfigError(key, f"no task reads decoder {name!r} (a task names it with its "
+                              "`decoder` key; no task type reads a decoder yet: they come "
+                              "with the sequence-to-sequence types)")
     for task in c.tasks:
         if task in RESERVED_OUTPUTS:
             raise ConfigError(f"config.tasks.{task}", f"{task!r} is a reserved name (the "

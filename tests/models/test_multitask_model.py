@@ -150,7 +150,10 @@ def test_label_embedding_of_a_top_task_feeds_nothing():
 
 
 @pytest.mark.parametrize("trainable", [False, True])
-def test_word_vectors_initialise_the_embedding_frozen_or_fine_tuned(tmp_path, trainable):
+def test_word_vectors_initialise_the_embedding_frozen_or_fine_tuned(tmp_path, trainable,
+                                                                    caplog):
+    import logging
+
     from tfmtl.training.trainer import train_and_evaluate
 
     config = tiny_config.get_config(tasks=("chunk",))  # One task is enough (and quicker).
@@ -168,7 +171,9 @@ def test_word_vectors_initialise_the_embedding_frozen_or_fine_tuned(tmp_path, tr
     config.model.embeddings.text.trainable = trainable
     resolved = validate(config)
     workdir = tmp_path / "run"
-    train_and_evaluate(resolved, str(workdir))
+    with caplog.at_level(logging.INFO):
+        train_and_evaluate(resolved, str(workdir))
+    assert "word vectors:" in caplog.text  # A fresh run reads them.
     trained = Experiment.load_vocabularies(resolved, str(workdir))
     model = trained.build_model()
     from tfmtl.experiment import restore_model
@@ -192,6 +197,13 @@ def test_word_vectors_initialise_the_embedding_frozen_or_fine_tuned(tmp_path, tr
         restored.model.get_layer("word_embedding").embeddings.numpy(), table)
     assert restored.model.get_layer("word_embedding").trainable == trainable
     assert "chunk" in evaluate_workdir(str(workdir), "dev", "latest")
+    # Resuming (here: asking again for the finished run) checks the file's bytes but builds
+    # no embedding matrix from it: the checkpoint holds the embedding.
+    (tmp_path / "moved.txt").rename(path)
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        assert train_and_evaluate(resolved, str(workdir))["steps"] == 6
+    assert "word vectors:" not in caplog.text
 
 
 def test_a_task_that_reads_final_states_gets_them_through_hard_sharing():

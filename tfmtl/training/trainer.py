@@ -15,7 +15,7 @@ from absl import logging
 from tfmtl import config as config_lib
 from tfmtl.config import ConfigError
 from tfmtl.data.pipeline import default_bucket_boundaries, make_dataset
-from tfmtl.experiment import CONFIG_FILE, VOCAB_DIR, Experiment
+from tfmtl.experiment import CHECKPOINT_DIR, CONFIG_FILE, VOCAB_DIR, Experiment
 from tfmtl.files import atomic_write_text, content_of, file_sha256, value_files
 from tfmtl.training.callbacks import Run, make_callbacks
 from tfmtl.training.callbacks.summaries import message
@@ -174,7 +174,11 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
     _log_tasks(experiment)
     t = config.training
     with strategy.scope():
-        model = experiment.build_model()
+        # A run resuming from a checkpoint restores the word embedding from it: the
+        # vector file is read only for a fresh start.
+        restoring = resuming and tf.train.latest_checkpoint(
+            os.path.join(workdir, CHECKPOINT_DIR)) is not None
+        model = experiment.build_model(restoring=restoring)
         _log_parameters(experiment, model)
         optimizer = build_optimizer(t.optimizer, t.steps)
         optimizer.build(model.model.trainable_variables)

@@ -36,6 +36,8 @@ setuptools.setup(
     extras_require={
         # tfmtl-sweep --executor=ray (tfmtl.runs.RayExecutor).
         "ray": ["ray>=2.40"],
+        # bench/sharing_plot.py draws the learned sharing weights.
+        "bench": ["matplotlib>=3.8"],
         # The Ray executor's test starts a local Ray instance, so the tests need Ray too.
         "test": ["pytest>=8", "ruff>=0.6", "import-linter>=2.1", "ray>=2.40"],
     },

@@ -31,7 +31,8 @@ from absl import app, flags
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.join(REPO, "..", "shared", "data")
-SCHEMES = ("hard", "soft", "cross_stitch", "sluice", "private", "adversarial")
+SCHEMES = ("hard", "soft", "cross_stitch", "sluice", "private", "adversarial",
+           "adversarial_raw")
 BENCHMARKS = {
     # name: (config, single-task variants (one per task), data_dir or None, metric)
     "classification": ("sharing_classification.py", ("mr", "subj", "sst"), None, "accuracy"),
@@ -203,7 +204,8 @@ def probe_corpora(workdir: str, tasks, seed: int = 0, per_task: int = 3000) -> d
     """How well a fresh classifier tells the tasks' corpora apart from a run's frozen
     shared features: trained on (up to `per_task` of) each task's training sentences,
     scored on their dev sentences; a linear (softmax) probe and a one-hidden-layer MLP,
-    beside the majority-class rate."""
+    beside the majority-class rate and the features' mean L2 norm (features that
+    collapsed towards zero fool a probe too)."""
     import keras
     import numpy as np
 
@@ -215,10 +217,11 @@ def probe_corpora(workdir: str, tasks, seed: int = 0, per_task: int = 3000) -> d
     y = np.concatenate([np.full(len(f), i) for i, f in enumerate(train)])
     dx = np.concatenate(dev)
     dy = np.concatenate([np.full(len(f), i) for i, f in enumerate(dev)])
+    norm = float(np.linalg.norm(dx, axis=1).mean())  # Collapsed features have none.
     mean, scale = x.mean(0), x.std(0) + 1e-6
     x, dx = (x - mean) / scale, (dx - mean) / scale
     result = {"majority": float(np.bincount(dy).max() / len(dy)) * 100,
-              "dev_sentences": int(len(dy))}
+              "dev_sentences": int(len(dy)), "feature_norm": norm}
     for name, hidden in (("linear", 0), ("mlp", 128)):
         keras.utils.set_random_seed(seed)
         layers = [keras.Input((x.shape[1],))]
@@ -246,8 +249,8 @@ def probe_table(result, bench: str, variants, path: str) -> str:
     if os.path.isfile(path):
         with open(path, encoding="utf-8") as f:
             cached = json.load(f)
-    lines = ["| variant | seeds | probe linear | probe MLP | majority | dev mean |",
-             "|---|---|---|---|---|---|"]
+    lines = ["| variant | seeds | probe linear | probe MLP | majority | feature norm | dev mean |",
+             "|---|---|---|---|---|---|---|"]
     metric = BENCHMARKS[bench][3]
     for variant in variants:
         entries = [e for e in result.entries if e.variant == variant and e.status == "finished"]
@@ -273,6 +276,7 @@ def probe_table(result, bench: str, variants, path: str) -> str:
             lines.append("| " + " | ".join([
                 variant, str(len(rows)), _mean_sd([r["linear"] for r, _ in rows]),
                 _mean_sd([r["mlp"] for r, _ in rows]), f"{rows[0][0]['majority']:.2f}",
+                _mean_sd([r["feature_norm"] for r, _ in rows]),
                 _mean_sd([d for _, d in rows])]) + " |")
     return "\n".join(lines)
 

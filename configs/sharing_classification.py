@@ -15,7 +15,9 @@ Variants (``--config=configs/sharing_classification.py:VARIANT``):
     hard: the three tasks on one BiLSTM;
     soft, cross_stitch, sluice: a column per task, as the schemes define;
     private: shared-private, neither adversary nor orthogonality penalty;
-    adversarial: shared-private with both (Liu et al. 2017's ASP-MTL).
+    adversarial: shared-private with both (Liu et al. 2017's ASP-MTL);
+    adversarial_raw: the same with the orthogonality penalty on unnormalized features
+        (it collapses the shared features; kept to show it).
 
 A multi-task variant trains 3 x `steps` steps, drawing the tasks uniformly, so
 each task gets as many updates as it does alone; its best checkpoint is the
@@ -27,7 +29,8 @@ from tfmtl.experiment import task_config
 from tfmtl.models.sharing import scheme_config
 
 TASKS = ("mr", "subj", "sst")
-SCHEMES = ("hard", "soft", "cross_stitch", "sluice", "private", "adversarial")
+SCHEMES = ("hard", "soft", "cross_stitch", "sluice", "private", "adversarial",
+           "adversarial_raw")
 VARIANTS = (*TASKS, *SCHEMES)
 STEPS = 2000  # Updates per task.
 
@@ -51,10 +54,11 @@ def get_config(variant: str = "adversarial"):
     config.model.encoders.shared.units = 100
     config.model.encoders.shared.dropout = 0.3
     config.model.encoders.shared.lstm = "fused"  # The native op (stock TF fallback); same weights.
-    if variant in ("private", "adversarial"):
+    if variant in ("private", "adversarial", "adversarial_raw"):
         config.model.sharing = "shared_private"
-        off = {} if variant == "adversarial" else {"adversarial": 0.0, "orthogonality": 0.0}
-        config.model.schemes.shared_private = scheme_config("shared_private", **off)
+        options = {"private": {"adversarial": 0.0, "orthogonality": 0.0},
+                   "adversarial_raw": {"normalize": False}}.get(variant, {})
+        config.model.schemes.shared_private = scheme_config("shared_private", **options)
     elif variant in SCHEMES:
         config.model.sharing = variant
     config.training.batch_size = 32

@@ -12,7 +12,8 @@ Variants (``--config=configs/sharing_tagging.py:VARIANT``):
     alone: chunking alone (`steps` updates);
     hard, soft, cross_stitch, sluice: both tasks, as the schemes define;
     private: shared-private, neither adversary nor orthogonality penalty;
-    adversarial: shared-private with both.
+    adversarial: shared-private with both;
+    adversarial_raw: the same with the orthogonality penalty on unnormalized features.
 
 A two-task variant trains 2 x `steps` steps, drawing the tasks uniformly, so
 chunking gets as many updates as it does alone. Both tasks read the top layer
@@ -23,7 +24,8 @@ from tfmtl.config import base_config
 from tfmtl.experiment import task_config
 from tfmtl.models.sharing import scheme_config
 
-SCHEMES = ("hard", "soft", "cross_stitch", "sluice", "private", "adversarial")
+SCHEMES = ("hard", "soft", "cross_stitch", "sluice", "private", "adversarial",
+           "adversarial_raw")
 VARIANTS = ("alone", *SCHEMES)
 STEPS = 4000  # Updates of the chunking task.
 
@@ -52,10 +54,11 @@ def get_config(variant: str = "sluice"):
     config.model.encoders.shared.units = 100
     config.model.encoders.shared.dropout = 0.3
     config.model.encoders.shared.lstm = "fused"  # The native op (stock TF fallback); same weights.
-    if variant in ("private", "adversarial"):
+    if variant in ("private", "adversarial", "adversarial_raw"):
         config.model.sharing = "shared_private"
-        off = {} if variant == "adversarial" else {"adversarial": 0.0, "orthogonality": 0.0}
-        config.model.schemes.shared_private = scheme_config("shared_private", **off)
+        options = {"private": {"adversarial": 0.0, "orthogonality": 0.0},
+                   "adversarial_raw": {"normalize": False}}.get(variant, {})
+        config.model.schemes.shared_private = scheme_config("shared_private", **options)
     elif variant in SCHEMES:
         config.model.sharing = variant
     config.training.batch_size = 32

@@ -15,8 +15,14 @@ class Orthogonality(keras.layers.Layer):
     norm of its [a, b] product. Zero when every column of A is orthogonal to
     every column of B over the sentence's tokens.
 
+    With ``normalize``, each token's row of A and of B is scaled to unit L2 norm
+    first (as Bousmalis et al.'s reference code does), so the penalty does not
+    fall by shrinking the features: without it, a model whose private features
+    carry the tasks can drive the other space towards zero instead of apart.
+
     Args:
         weight: the penalty's weight.
+        normalize: scale each token's features to unit norm first.
 
     Reference:
         Bousmalis et al., "Domain Separation Networks", NeurIPS 2016; used between the
@@ -24,9 +30,10 @@ class Orthogonality(keras.layers.Layer):
         Ruder et al. 2019.
     """
 
-    def __init__(self, weight: float = 1.0, **kwargs):
+    def __init__(self, weight: float = 1.0, normalize: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.weight = weight
+        self.normalize = normalize
         # The mask comes in as an argument; the scalar penalty carries none.
         self.supports_masking = True
 
@@ -35,6 +42,9 @@ class Orthogonality(keras.layers.Layer):
 
     def call(self, a, b, mask):
         m = ops.expand_dims(ops.cast(mask, a.dtype), -1)
+        if self.normalize:
+            a = a / ops.maximum(ops.norm(a, axis=-1, keepdims=True), 1e-6)
+            b = b / ops.maximum(ops.norm(b, axis=-1, keepdims=True), 1e-6)
         product = ops.matmul(ops.transpose(a * m, (0, 2, 1)), b * m)
         return self.weight * ops.mean(ops.sum(ops.square(product), axis=(1, 2)))
 
@@ -42,4 +52,4 @@ class Orthogonality(keras.layers.Layer):
         return ()
 
     def get_config(self):
-        return {**super().get_config(), "weight": self.weight}
+        return {**super().get_config(), "weight": self.weight, "normalize": self.normalize}

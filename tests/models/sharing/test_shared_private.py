@@ -98,13 +98,29 @@ def test_adversarial_and_orthogonality_losses_per_task(experiment):
         assert float(losses["shared/adversarial"]) == pytest.approx(
             -0.3 * log_probs[:, domain].mean(), rel=1e-5)
         layer = 1 if task == "pos" else 2
-        s = _layer_output(model, f"shared_{layer}_dropout", features) * mask
-        p = _layer_output(model, f"shared_{task}_{layer}_dropout", features) * mask
+        s = _layer_output(model, f"shared_{layer}_dropout", features)
+        p = _layer_output(model, f"shared_{task}_{layer}_dropout", features)
+        # Each token's features at unit norm (the default `normalize`).
+        s = s / np.maximum(np.linalg.norm(s, axis=-1, keepdims=True), 1e-6) * mask
+        p = p / np.maximum(np.linalg.norm(p, axis=-1, keepdims=True), 1e-6) * mask
         want = np.mean(np.sum(np.einsum("bta,btc->bac", s, p) ** 2, axis=(1, 2)))
         assert float(losses["shared/orthogonality"]) == pytest.approx(0.7 * want, rel=1e-4)
     # A step trains a group's tasks: its sub-model computes their losses only.
     sub = model.submodel(["label"])(_features(experiment, "label"))
     assert set(sub["task_losses"]) == {"label"}
+
+
+def test_the_normalized_penalty_is_not_met_by_shrinking_the_features():
+    from tfmtl.layers.orthogonality import Orthogonality
+
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(2, 5, 4)), rng.normal(size=(2, 5, 3))
+    mask = np.ones((2, 5), bool)
+    plain, scaled = Orthogonality(1.0), Orthogonality(1.0, normalize=True)
+    assert float(plain(a * 0.01, b, mask)) == pytest.approx(1e-4 * float(plain(a, b, mask)),
+                                                             rel=1e-5)
+    assert float(scaled(a * 0.01, b, mask)) == pytest.approx(float(scaled(a, b, mask)),
+                                                              rel=1e-5)
 
 
 def test_weights_of_zero_turn_the_losses_off(experiment):

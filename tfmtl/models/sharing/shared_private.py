@@ -58,7 +58,11 @@ class SharedPrivate(SharingScheme):
     - ``<encoder>/orthogonality`` (Bousmalis et al. 2016; Liu et al. 2017):
       ``orthogonality * ||S^T P||_F^2`` between the shared and the task's private
       outputs at the task's layer, over the sentence's tokens, so the private
-      stack holds what the shared one does not.
+      stack holds what the shared one does not; with ``normalize`` (the default)
+      each token's features are scaled to unit norm first. Without it we saw the
+      penalty met by collapse: on the sentence-classification trio the shared
+      stack's pooled output fell to 0.5% of its norm without the losses, the
+      private stacks carrying the tasks.
 
     A weight of 0 turns its loss off (with both off this is plain shared-private).
     Labels fed upwards (``label_embedding``) go into the shared stack's next layer.
@@ -74,6 +78,9 @@ class SharedPrivate(SharingScheme):
         c = ml_collections.ConfigDict()
         c.adversarial = 0.05  # Weight of the discriminator's loss (0: no adversary).
         c.orthogonality = 0.01  # Weight of ||S^T P||_F^2 (0: no penalty).
+        # Scale each token's shared and private features to unit norm in the penalty (so it
+        # cannot be met by shrinking the shared features to nothing).
+        c.normalize = True
         c.private_units = 0  # Units per direction of each private stack (0: the encoder's).
         c.discriminator_units = 0  # Hidden ReLU units of the discriminator (0: linear).
         c.pooling = "mean"  # How the shared features are pooled for it: mean, max, max_mean.
@@ -84,6 +91,8 @@ class SharedPrivate(SharingScheme):
         for name in ("adversarial", "orthogonality", "private_units", "discriminator_units"):
             if options[name] < 0:
                 raise ConfigError(f"{key}.{name}", f"must be >= 0, got {options[name]}")
+        if not isinstance(options.normalize, bool):
+            raise ConfigError(f"{key}.normalize", f"true or false, got {options.normalize!r}")
         if options.pooling not in MaskedPooling.MODES:
             raise ConfigError(f"{key}.pooling", f"one of {', '.join(MaskedPooling.MODES)}, "
                               f"got {options.pooling!r}")
@@ -189,6 +198,7 @@ class SharedPrivate(SharingScheme):
             for task in tasks:
                 layer = task.layer(self.num_layers)
                 losses[task.name]["orthogonality"] = Orthogonality(
-                    o.orthogonality, name=f"{self.name}_{task.name}_orthogonality")(
+                    o.orthogonality, normalize=o.normalize,
+                    name=f"{self.name}_{task.name}_orthogonality")(
                     shared.output(layer), private[task.name].output(layer), mask)
         return {name: named for name, named in losses.items() if named}

@@ -171,7 +171,7 @@ def test_word_vectors_initialise_the_embedding_frozen_or_fine_tuned(tmp_path, tr
     config.model.embeddings.text.trainable = trainable
     resolved = validate(config)
     workdir = tmp_path / "run"
-    with caplog.at_level(logging.INFO):
+    with caplog.at_level(logging.INFO, logger="absl"):
         train_and_evaluate(resolved, str(workdir))
     assert "word vectors:" in caplog.text  # A fresh run reads them.
     trained = Experiment.load_vocabularies(resolved, str(workdir))
@@ -201,7 +201,7 @@ def test_word_vectors_initialise_the_embedding_frozen_or_fine_tuned(tmp_path, tr
     # no embedding matrix from it: the checkpoint holds the embedding.
     (tmp_path / "moved.txt").rename(path)
     caplog.clear()
-    with caplog.at_level(logging.INFO):
+    with caplog.at_level(logging.INFO, logger="absl"):
         assert train_and_evaluate(resolved, str(workdir))["steps"] == 6
     assert "word vectors:" not in caplog.text
 

@@ -64,7 +64,8 @@ def _kernel_norm(config, workdir) -> float:
     return float(np.linalg.norm(model.model.get_layer("label_logits").kernel.numpy()))
 
 
-@pytest.mark.parametrize("step", ["sampled", pytest.param("all", marks=pytest.mark.slow)])
+@pytest.mark.slow  # Trains (30 s each).
+@pytest.mark.parametrize("step", ["sampled", "all"])
 def test_layer_losses_train_and_are_logged_with_every_named_loss(tmp_path, capsys, step):
     if step == "all":
         plain = None

@@ -149,25 +149,4 @@ def test_scheme_keys_are_checked():
         validate(config)
 
 
-@pytest.mark.slow  # Each trains (30-70 s); the model-level tests above are not slow.
-@pytest.mark.parametrize("sharing", ["sluice", "soft", "cross_stitch"])
-def test_a_column_scheme_trains_through_the_library_and_logs_its_weights(tmp_path, sharing):
-    from tests.cli_helpers import logged_scalars
-    from tfmtl.training.trainer import train_and_evaluate
-
-    config = tiny_config.get_config()
-    config.model.sharing = sharing
-    config.training.update(steps=12, eval_every=12, log_every=6, checkpoint_every=12)
-    final = train_and_evaluate(validate(config), str(tmp_path / "run"))
-    assert set(final["test"]) == set(TASKS)
-    scalars = logged_scalars(tmp_path / "run")
-    if sharing == "soft":
-        assert all(v > 0 for v in scalars["shared/soft/loss"].values())
-        assert not any(name.startswith("sharing/") for name in scalars)
-    else:
-        alpha = scalars["sharing/shared_alpha_1/0_0"]
-        assert sorted(alpha) == [6, 12]
-        assert alpha[12] != pytest.approx(0.9, abs=1e-7)  # The alphas train.
-    if sharing == "sluice":
-        assert scalars["shared/orthogonality/loss"]
-        assert scalars["sharing/shared_chunk_beta/1"][12] != pytest.approx(0.5, abs=1e-7)
+# Each scheme's training, logging, export and mirrored run: test_schemes_end_to_end.py.

@@ -26,10 +26,30 @@ def test_a_scheme_trains_mirrored_with_the_fused_lstm_and_exports_stock_ops(tmp_
     result = run_binary("train", f"--config={TINY_CONFIG}", f"--workdir={workdir}", *COMMON,
                         f"--config.model.sharing={sharing}", "--config.training.steps=8",
                         "--config.training.eval_every=8", "--config.training.checkpoint_every=8",
+                        "--config.training.log_every=4",
                         "--config.distribute.strategy=mirrored",
                         "--config.distribute.cpu_devices=2")
     assert result.returncode == 0, result.stderr[-3000:]
     assert f"parameters (sharing {sharing})" in result.stderr
+    # Each scheme's own losses and learned weights are logged (every 4 steps).
+    from tests.cli_helpers import logged_scalars
+
+    scalars = logged_scalars(workdir)
+    if sharing == "soft":
+        assert all(v > 0 for v in scalars["shared/soft/loss"].values())
+        assert not any(name.startswith("sharing/") for name in scalars)
+    elif sharing == "shared_private":
+        assert all(v > 0 for v in scalars["shared/adversarial/loss"].values())
+        assert scalars["shared/orthogonality/loss"]
+        lam = scalars["gradient_reversal/shared_gradient_reversal"]
+        assert sorted(lam) == [4, 8] and 0.9 < lam[4] < lam[8] < 1.0  # Ganin's schedule.
+    else:
+        alpha = scalars["sharing/shared_alpha_1/0_0"]
+        assert sorted(alpha) == [4, 8]
+        assert alpha[8] != pytest.approx(0.9, abs=1e-7)  # The alphas train.
+        if sharing == "sluice":
+            assert scalars["shared/orthogonality/loss"]
+            assert scalars["sharing/shared_chunk_beta/1"][8] != pytest.approx(0.5, abs=1e-7)
     sentences = [list(s.tokens) for s in
                  Experiment.restore(str(workdir)).sentences("chunk", "dev")[:8]]
     expected = model_predictions(workdir, sentences)

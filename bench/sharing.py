@@ -276,7 +276,8 @@ def probe_table(result, bench: str, variants, path: str) -> str:
             lines.append("| " + " | ".join([
                 variant, str(len(rows)), _mean_sd([r["linear"] for r, _ in rows]),
                 _mean_sd([r["mlp"] for r, _ in rows]), f"{rows[0][0]['majority']:.2f}",
-                _mean_sd([r["feature_norm"] for r, _ in rows]),
+                # (Probes cached before the norm was recorded have none.)
+                _mean_sd([r["feature_norm"] for r, _ in rows if "feature_norm" in r]),
                 _mean_sd([d for _, d in rows])]) + " |")
     return "\n".join(lines)
 

@@ -86,3 +86,7 @@ def test_each_local_run_is_pinned_to_its_share_of_the_cores(local_sweep):
         assert attempt["placement"]["executor"] == "local"
         assert len(attempt["cores"]) == 1 and attempt["cores"] == attempt["placement"]["cores"]
         assert attempt["threads"] == 1
+        # Provenance: what it ran on and with.
+        assert attempt["cpu"] and attempt["tensorflow"].startswith("2.")
+        assert attempt["keras"].startswith("3.")
+        assert attempt["tfmtl_commit"] is None or len(attempt["tfmtl_commit"]) >= 40

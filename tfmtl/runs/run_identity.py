@@ -11,7 +11,11 @@ when their identities hash equal. The identity holds:
   and less ``data_dir``;
 * in place of each data file the config names, the SHA-256 of its bytes: an
   edited corpus is a new run, the same corpus at another path is the same run;
-* :data:`NUMERICS_VERSION` and TensorFlow's ``major.minor`` version.
+* :data:`NUMERICS_VERSION` and the ``major.minor`` versions of TensorFlow and of Keras
+  (installed separately: a Keras release can change an initializer or an optimizer's
+  arithmetic). The machine (its CPU), the exact versions and the tfmtl commit are recorded
+  in each attempt of a run's record (``run_worker.provenance``), not identified by: a run
+  is bit for bit on one machine, and across CPUs it differs by float rounding only.
 
 Leaving the defaults out keeps a run's id when a later version of tfmtl adds
 a config key (a new feature, off by default): a benchmark's runs stay valid
@@ -64,7 +68,7 @@ class RunIdentity:
 
     Attributes:
         id: the first 16 hex digits of the SHA-256 of ``payload`` as canonical JSON.
-        payload: ``{"numerics_version", "tensorflow", "config": {dotted key: value}}``
+        payload: ``{"numerics_version", "tensorflow", "keras", "config": {dotted key: value}}``
             (:func:`identity_config`).
     """
 
@@ -121,9 +125,10 @@ def identity_config(config: ml_collections.ConfigDict | Mapping[str, Any]) -> di
     return dict(sorted(kept.items()))
 
 
-def _tensorflow_version() -> str:
+def _version(package: str) -> str:
+    """A package's ``major.minor`` version (``"none"`` when it is not installed)."""
     try:
-        version = importlib.metadata.version("tensorflow")
+        version = importlib.metadata.version(package)
     except importlib.metadata.PackageNotFoundError:  # pragma: no cover
         return "none"
     return ".".join(version.split(".")[:2])
@@ -134,7 +139,8 @@ def run_identity(config: ml_collections.ConfigDict | Mapping[str, Any],
     """The identity of the run of a resolved config (see the module docstring)."""
     payload = {
         "numerics_version": numerics_version,
-        "tensorflow": _tensorflow_version(),
+        "tensorflow": _version("tensorflow"),
+        "keras": _version("keras"),
         "config": identity_config(config),
     }
     return RunIdentity(payload_id(payload), payload)

@@ -163,6 +163,44 @@ def check_predictions(predictions: Mapping[str, Any], metrics: Mapping[str, Any]
     return checked
 
 
+def provenance() -> dict:
+    """What an attempt ran on and with: the CPU (model and widest vector extension: float
+    rounding, hence a long run's last digits, differs between AVX2 and AVX-512 machines),
+    the TensorFlow and Keras versions and the tfmtl commit (``+dirty`` with uncommitted
+    changes). Recorded in the run's record for provenance only: not part of its identity."""
+    import importlib.metadata
+
+    cpu, flags = "unknown", set()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key.strip() == "model name" and cpu == "unknown":
+                    cpu = value.strip()
+                elif key.strip() == "flags" and not flags:
+                    flags = set(value.split())
+    except OSError:
+        pass
+    vector = next((name for name in ("avx512f", "avx2", "avx") if name in flags), "")
+    versions = {}
+    for package in ("tensorflow", "keras"):
+        try:
+            versions[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            versions[package] = None
+    folder = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    try:
+        commit = subprocess.run(["git", "-C", folder, "rev-parse", "HEAD"], capture_output=True,
+                                text=True, timeout=10).stdout.strip() or None
+        if commit and subprocess.run(
+                ["git", "-C", folder, "status", "--porcelain", "--untracked-files=no"],
+                capture_output=True, text=True, timeout=10).stdout.strip():
+            commit += "+dirty"
+    except (OSError, subprocess.SubprocessError):
+        commit = None
+    return {"cpu": cpu, "vector_extension": vector, **versions, "tfmtl_commit": commit}
+
+
 def execute(store: RunStore, run_id: str, spec: RunSpec, *, threads: int = 0,
             placement: Mapping[str, Any] | None = None) -> int:
     """Executes one run (see the module docstring); returns the exit status."""
@@ -179,6 +217,7 @@ def execute(store: RunStore, run_id: str, spec: RunSpec, *, threads: int = 0,
             else None,
             "placement": dict(placement or {}),
             "command": spec.train_command(store.workdir(run_id)),
+            **provenance(),
         }
         record.update(status=RUNNING, error=None, numerics_version=store.identity(
             run_id)["numerics_version"])

@@ -162,7 +162,12 @@ def test_json_round_trip(tmp_path):
         (lambda c: setattr(c.model.encoders.shared, "language", "de"),
          "config.model.encoders.shared.language", "unknown language 'de'"),
         (lambda c: c.model.encoders.update({"other": config_lib.encoder_config(layers=1)}),
-         None, None),
+         "config.model.encoders.other", "no task reads encoder 'other'"),
+        (lambda c: (c.model.encoders.update({"other": config_lib.encoder_config(layers=1)}),
+                    [setattr(t, "encoder", "other") for t in c.tasks.values()],
+                    c.model.encoders.__delitem__("shared")), None, None),
+        (lambda c: c.model.embeddings.update({"de": config_lib.embedding_config()}),
+         "config.model.embeddings.de", "no encoder or decoder reads language 'de'"),
         (lambda c: c.model.decoders.update({"d": config_lib.decoder_config(encoder="nope")}),
          "config.model.decoders.d.encoder", "unknown encoder 'nope'"),
         (lambda c: c.model.decoders.update({"d": config_lib.decoder_config(attention="bahd")}),
@@ -215,6 +220,7 @@ def test_module_graph_keys_are_checked_and_named(tmp_path, mutate, key, message)
 def test_task_layer_is_checked_against_its_encoder(tmp_path):
     c = _config(tmp_path, layer=3, encoder="deep")
     c.model.encoders.deep = config_lib.encoder_config(layers=3)
+    del c.model.encoders["shared"]  # (No task reads it.)
     assert validate(c).tasks.chunk.layer == 3
     c.model.encoders.deep.layers = 2
     with pytest.raises(ConfigError, match=r"^config\.tasks\.chunk\.layer: 3 is not a layer "

@@ -30,7 +30,7 @@ ConfigDict = ml_collections.ConfigDict
 # schema keys; validation checks each entry against its own schema.
 USER_NAMED = ("config.tasks", "config.model.embeddings", "config.model.encoders",
               "config.model.decoders", "config.model.schemes", "config.training.callbacks",
-              "config.training.weighting")
+              "config.training.weighting", "config.training.sampler")
 
 
 class ConfigError(ValueError):
@@ -56,7 +56,8 @@ def embedding_config(**values: Any) -> ConfigDict:
     c.vectors = ""
     c.trainable = True  # With `vectors`: fine-tune the embedding (False: frozen).
     # With `vectors`: vectors of vocabulary words the file lacks: "normal" (drawn from a normal
-    # with the file's mean and standard deviation, seeded) or "zeros". Padding is always 0.
+    # with the per-dimension mean and standard deviation of the vocabulary words the file has,
+    # seeded) or "zeros". Padding is always 0.
     c.missing = "normal"
     c.char = ConfigDict()
     c.char.type = "cnn"  # Character features: "cnn", "bilstm" (Plank et al. 2016) or "none".
@@ -123,7 +124,9 @@ def base_config() -> ConfigDict:
     c.model.schemes = ConfigDict()
 
     c.training = ConfigDict()
-    c.training.steps = 5000  # Training steps (one batch of one task, or of a joint group).
+    # Training steps: with step "sampled" one batch of one task (or joint group); with "all"
+    # one batch of every group.
+    c.training.steps = 5000
     c.training.batch_size = 32  # Sentences per step, over all replicas.
     c.training.eval_batch_size = 128  # Sentences per evaluation batch.
     c.training.buckets = 8  # Length buckets for batching training sentences (0 = none).
@@ -143,9 +146,9 @@ def base_config() -> ConfigDict:
     c.training.callbacks = ConfigDict()
     c.training.sampler = ConfigDict()
     # Task sampler: "ratio" (Luong et al.), "proportional", "temperature" or "uniform".
+    # Its own keys sit beside `type` (tfmtl/training/samplers/: "temperature" reads
+    # `temperature` and `cap`, "proportional" `cap`).
     c.training.sampler.type = "ratio"
-    c.training.sampler.temperature = 2.0  # For "temperature": p_i ~ min(n_i, cap) ** (1 / T).
-    c.training.sampler.cap = 0  # For "temperature" and "proportional": cap on n_i (0 = none).
     # Task for early stopping and the best checkpoint, and the anchor of mixing ratios; may be
     # "" only when there is a single task. (Config sections list keys sorted, not as written.)
     c.training.reference_task = ""
@@ -273,7 +276,8 @@ def to_json(config: ConfigDict) -> str:
 #: The config sections plug-ins own (their keys come from the plug-in a config names): a
 #: config file need not hold them for a ``--config.KEY=VALUE`` override to set one of their
 #: keys (see tfmtl.training.validation.apply_plugin_overrides).
-PLUGIN_SECTIONS = ("model.schemes.", "training.callbacks.", "training.weighting.")
+PLUGIN_SECTIONS = ("model.schemes.", "training.callbacks.", "training.weighting.",
+                   "training.sampler.")
 
 
 def check_key_path(config: ConfigDict, path: str) -> None:

@@ -6,8 +6,8 @@ make every finished run a new one. The price: a default whose value changes
 changes what every config that leaves it alone trains, with the same id. This
 test holds that change to a bump of ``NUMERICS_VERSION``:
 ``config_defaults.json`` records every default of the base schema and of each
-plug-in shipped in tfmtl (task types, weightings, callbacks, sharing schemes, the language,
-encoder and decoder sections) for the current version. A changed or removed
+plug-in shipped in tfmtl (task types, weightings, callbacks, sharing schemes, samplers,
+the language, encoder and decoder sections) for the current version. A changed or removed
 default fails here until the version is bumped; then, or when keys were only
 added, record the defaults again:
 
@@ -29,12 +29,13 @@ def current_defaults() -> dict[str, dict]:
     from tfmtl.models.sharing import SHARING
     from tfmtl.tasks import TASKS
     from tfmtl.training.callbacks import CALLBACKS
+    from tfmtl.training.samplers import SAMPLERS
     from tfmtl.training.weightings import WEIGHTINGS
 
     schemas = {"base": base_config(), "embedding": embedding_config(),
                "encoder": encoder_config(), "decoder": decoder_config()}
     for kind, registry in (("task", TASKS), ("weighting", WEIGHTINGS), ("callback", CALLBACKS),
-                           ("scheme", SHARING)):
+                           ("scheme", SHARING), ("sampler", SAMPLERS)):
         for name in registry.names():
             plugin = registry.get(name)
             if plugin.__module__.startswith("tfmtl."):  # Not the tests' own plug-ins.
@@ -43,12 +44,32 @@ def current_defaults() -> dict[str, dict]:
             for name, schema in sorted(schemas.items())}
 
 
+# Base-schema sections whose keys belong to a kind of plug-in (its own schema holds them).
+PLUGIN_SECTIONS = {"training.sampler.": "sampler", "training.weighting.": "weighting"}
+
+
+def _moved(key: str, value, current: dict[str, dict]) -> bool:
+    """Whether base key `key` moved, default unchanged, into the plug-ins' schemas: every
+    shipped plug-in of its section that has the key has it with the same default."""
+    for prefix, kind in PLUGIN_SECTIONS.items():
+        if key.startswith(prefix):
+            name = key[len(prefix):]
+            holders = [schema[name] for label, schema in current.items()
+                       if label.startswith(f"{kind}:") and name in schema]
+            return bool(holders) and all(v == value and type(v) is type(value)
+                                         for v in holders)
+    return False
+
+
 def changes(recorded: dict[str, dict], current: dict[str, dict]) -> tuple[list[str], list[str]]:
-    """``(changed or removed defaults, added keys)``, each as readable lines."""
+    """``(changed or removed defaults, added keys)``, each as readable lines. A base key
+    that moved into its plug-ins' schemas with its default is neither."""
     changed, added = [], []
     for schema in sorted(recorded.keys() | current.keys()):
         old, new = recorded.get(schema, {}), current.get(schema, {})
         for key in sorted(old.keys() | new.keys()):
+            if key not in new and schema == "base" and _moved(key, old[key], current):
+                continue
             if key not in new:
                 changed.append(f"{schema}: {key} removed (was {old[key]!r})")
             elif key not in old:
@@ -80,6 +101,15 @@ def test_the_ledger_detects_a_changed_and_an_added_default():
     assert changed == [f"base: training.steps changed from {current['base']['training.steps'] + 1}"
                        f" to {current['base']['training.steps']}"]
     assert added == [f"encoder: units added ({current['encoder']['units']})"]
+
+
+def test_a_key_moved_into_its_plugins_keeps_its_default_or_is_a_change():
+    current = current_defaults()
+    recorded = json.loads(json.dumps(current))
+    recorded["base"]["training.sampler.cap"] = 0  # As the base schema once held it.
+    assert changes(recorded, current) == ([], [])
+    recorded["base"]["training.sampler.cap"] = 5  # Moved with another default: a change.
+    assert changes(recorded, current)[0] == ["base: training.sampler.cap removed (was 5)"]
 
 
 def record() -> None:

@@ -88,9 +88,11 @@ def test_keys_at_their_default_are_not_in_the_identity():
     assert config["model.encoders.shared.units"] == 8  # Set by the mini config.
     # A key a later tfmtl adds with a default (absent from an older config.json) keeps the id,
     # and so does one the config sets to its default.
-    older = {k: v for k, v in flat.items() if k != "training.sampler.cap"}
+    older = {k: v for k, v in flat.items() if k != "training.select"}
     assert run_identity(older).id == run.id
-    assert run_id("training.sampler.cap=0") == run.id
+    assert run_id("training.select=reference") == run.id
+    assert run_id("training.sampler.type=temperature", "training.sampler.temperature=2.0",
+                  "training.sampler.cap=0") == run_id("training.sampler.type=temperature")
     assert run_id("training.sampler.type=proportional", "training.sampler.cap=5") != run.id
 
 

@@ -7,8 +7,7 @@ from tests.cli_helpers import logged_scalars
 from tests.seams.common import tiny
 from tfmtl.experiment import task_config
 from tfmtl.ops import GradientReversal
-from tfmtl.tasks import TASKS, Tagging
-from tfmtl.tasks.base import Loss
+from tfmtl.tasks import TASKS, Loss, Tagging
 from tfmtl.training import validate
 from tfmtl.training.callbacks import callback_config
 from tfmtl.training.trainer import train_and_evaluate

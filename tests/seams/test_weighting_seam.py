@@ -3,6 +3,7 @@ divided by its first-step loss, kept as checkpointed state, on the ``all`` step.
 
 import os
 
+import numpy as np
 import tensorflow as tf
 
 from tests.cli_helpers import checkpoint_values, logged_scalars
@@ -31,6 +32,38 @@ class InitialLoss(Weighting):
 
     def metrics(self):
         return {f"{name}/initial": self.initial[name] for name in self.task_names}
+
+
+@WEIGHTINGS.register("first_task_only_seam_test")
+class FirstTaskOnly(Weighting):
+    """Only the first task's loss: the other heads get no gradient, so they must not move
+    if the step minimises what ``combine`` returns."""
+
+    def combine(self, losses):
+        return losses[self.task_names[0]]
+
+
+def test_the_step_minimises_what_the_weighting_combines(tmp_path):
+    import keras
+
+    from tfmtl.experiment import Experiment
+
+    config = tiny(steps=6, eval_every=6, log_every=6, checkpoint_every=6, step="all")
+    config.training.weighting.type = "first_task_only_seam_test"
+    resolved = validate(config)
+    first = Experiment.create(resolved).tasks[0].name
+    workdir = tmp_path / "run"
+    train_and_evaluate(resolved, str(workdir))
+    experiment = Experiment.load_vocabularies(resolved, str(workdir))
+    keras.utils.set_random_seed(config.seed)  # As the run did before building its model.
+    before = experiment.build_model().model
+    after = experiment.build_model().model
+    tf.train.Checkpoint(model=after).restore(
+        tf.train.latest_checkpoint(str(workdir / "checkpoints"))).expect_partial()
+    for task in ("chunk", "pos", "label"):
+        moved = np.abs(after.get_layer(f"{task}_logits").kernel.numpy()
+                       - before.get_layer(f"{task}_logits").kernel.numpy()).max()
+        assert (moved > 1e-4) if task == first else (moved == 0.0), (task, moved)
 
 
 def test_a_weighting_on_the_all_step(tmp_path):

@@ -6,16 +6,30 @@ import keras
 import ml_collections
 import pytest
 
+from tfmtl.config import ConfigError
 from tfmtl.ops import GradientReversal
 from tfmtl.training.callbacks.gradient_reversal import (
     GradientReversalSchedule,
+    check_schedules,
     gradient_reversal_layers,
 )
 
 
+class _Holder(keras.layers.Layer):
+    """A custom layer that keeps a GradientReversal in an attribute."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.reversal = GradientReversal("ganin", name="held")
+
+    def call(self, x):
+        return self.reversal(x)
+
+
 def _model():
     """GradientReversal layers at the top, in a nested functional model (twice), in a
-    Sequential and inside a wrapper; and a Bidirectional LSTM among them."""
+    Sequential, inside a wrapper and in a custom layer's attribute; and a Bidirectional LSTM
+    among them."""
     inner_input = keras.Input((None, 4))
     inner = keras.Model(inner_input, GradientReversal("ganin", name="inner")(inner_input),
                         name="inner_model")
@@ -26,13 +40,15 @@ def _model():
     h = inner(inner(h))  # One layer, called twice: found once.
     h = sequential(h)
     h = keras.layers.TimeDistributed(GradientReversal(name="wrapped"))(h)
+    h = _Holder(name="holder")(h)
     h = keras.layers.Bidirectional(keras.layers.LSTM(3, return_sequences=True))(h)
     return keras.Model(x, keras.layers.Dense(2)(h))
 
 
 def test_every_layer_is_found_once_through_nested_models_and_wrappers():
     found = gradient_reversal_layers(_model())
-    assert [layer.name for layer in found] == ["top", "inner", "sequential", "wrapped"]
+    assert sorted(layer.name for layer in found) == ["held", "inner", "sequential", "top",
+                                                     "wrapped"]
     assert gradient_reversal_layers(keras.Sequential([keras.layers.Dense(2)])) == []
 
 
@@ -47,4 +63,14 @@ def test_the_schedule_sets_every_layers_progress(steps, at, want):
     assert all(float(layer.progress.numpy()) == 0.0 for layer in layers)
     run.step = at
     callback.on_step_end(run, {})
-    assert [float(layer.progress.numpy()) for layer in layers] == [want] * 4
+    assert [float(layer.progress.numpy()) for layer in layers] == [want] * 5
+
+
+def test_a_scheduled_layer_without_the_callback_is_a_config_error():
+    model = _model()
+    with pytest.raises(ConfigError, match=r"training\.callbacks.*held.*inner|"
+                                          r"training\.callbacks.*inner.*held"):
+        check_schedules(model, [])
+    check_schedules(model, [GradientReversalSchedule(ml_collections.ConfigDict({"steps": 0}))])
+    fixed = keras.Sequential([keras.Input((3,)), GradientReversal(0.5)])
+    check_schedules(fixed, [])  # A fixed lambda needs no schedule.

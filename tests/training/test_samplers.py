@@ -17,7 +17,7 @@ def _tasks(**ratios):
 
 
 def _sampler(kind, sizes, seed=0, **sampler_values):
-    c = base_config().training.sampler
+    c = SAMPLERS.get(kind).default_config()  # The sampler's own keys, as validation adds them.
     c.type = kind
     c.update(sampler_values)
     tasks = _tasks(**{name: 1.0 for name in sizes})

@@ -37,8 +37,9 @@ from tfmtl.models.sharing import SHARING
 from tfmtl.tasks import TASKS
 
 ConfigDict = ml_collections.ConfigDict
-#: ``config.training`` sections whose keys belong to training plug-ins (weightings, callbacks).
-TRAINING_PLUGIN_SECTIONS = ("weighting", "callbacks")
+#: ``config.training`` sections whose keys belong to training plug-ins (weightings, callbacks,
+#: samplers).
+TRAINING_PLUGIN_SECTIONS = ("weighting", "callbacks", "sampler")
 
 
 def task_config(task_type: str, **values: Any) -> ConfigDict:
@@ -95,6 +96,7 @@ def validate(config: ConfigDict | Mapping, *, check_files: bool = True) -> Confi
             entry, f"config.tasks.{name}", resolved, check_files=check_files
         )
         _check_input_fields(name, entry)
+    _check_every_module_is_read(resolved)
     _check_reference_task(resolved)
     resolved.lock()
     return resolved
@@ -213,6 +215,23 @@ def _check_model(c: ConfigDict, *, check_files: bool) -> None:
         if task in RESERVED_OUTPUTS:
             raise ConfigError(f"config.tasks.{task}", f"{task!r} is a reserved name (the "
                               "model's outputs use it); rename the task")
+
+
+def _check_every_module_is_read(c: ConfigDict) -> None:
+    """Every encoder is read by a task and every language by an encoder or a decoder (after
+    the tasks' own checks, so a task naming an unknown encoder is reported as that)."""
+    m = c.model
+    for name in m.encoders:
+        if not any(entry.get("encoder") == name for entry in c.tasks.values()):
+            raise ConfigError(f"config.model.encoders.{name}",
+                              f"no task reads encoder {name!r} (a task names it with its "
+                              "`encoder` key): remove it or point a task at it")
+    read = {e.language for e in m.encoders.values()} | {d.language for d in m.decoders.values()}
+    for language in m.embeddings:
+        if language not in read:
+            raise ConfigError(f"config.model.embeddings.{language}",
+                              f"no encoder or decoder reads language {language!r} (they name "
+                              "it with their `language` key): remove it")
 
 
 def _check_input_fields(name: str, entry: ConfigDict) -> None:

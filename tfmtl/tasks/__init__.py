@@ -10,10 +10,10 @@ from tfmtl.registry import Registry
 
 TASKS = Registry("task type", "tfmtl.tasks")
 
-__all__ = ["TASKS", "Classification", "LanguageModel", "Tagging", "Task"]
+__all__ = ["TASKS", "Classification", "LanguageModel", "Loss", "Tagging", "Task"]
 
-_EXPORTS = {"Task": "base", "Tagging": "tagging", "Classification": "classification",
-            "LanguageModel": "language_model"}
+_EXPORTS = {"Task": "base", "Loss": "base", "Tagging": "tagging",
+            "Classification": "classification", "LanguageModel": "language_model"}
 
 
 def __getattr__(name):

@@ -233,7 +233,10 @@ class Task:
 
         Args:
             batch: the task's view of the batch (its targets and ``lengths``).
-            outputs: the head's outputs on the batch.
+            outputs: the head's outputs on the batch. The model is a Keras functional
+                graph, so the encoder features a task read exist at step time only as the
+                outputs its head made of them: whatever a loss needs from them (a
+                direction's half, a layer, the mask) :meth:`build_head` returns too.
         """
         raise NotImplementedError
 

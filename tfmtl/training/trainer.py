@@ -18,6 +18,7 @@ from tfmtl.data.pipeline import default_bucket_boundaries, make_dataset
 from tfmtl.experiment import CHECKPOINT_DIR, CONFIG_FILE, VOCAB_DIR, Experiment
 from tfmtl.files import atomic_write_text, content_of, file_sha256, value_files
 from tfmtl.training.callbacks import Run, make_callbacks
+from tfmtl.training.callbacks.gradient_reversal import check_schedules
 from tfmtl.training.callbacks.summaries import message
 from tfmtl.training.checkpoints import Checkpoints, RunState
 from tfmtl.training.distribute import make_strategy, sync_workers, worker_index
@@ -193,6 +194,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
         logging.info("resumed from step %d", int(state.step.numpy()))
     start = int(state.step.numpy())
     callbacks = make_callbacks(config)
+    check_schedules(model.model, callbacks)
     step_fn, tasks_at = _make_steps(experiment, strategy, model, optimizer, weighting,
                                     callbacks, start)
     evaluator = Evaluator(experiment, model, t.eval_batch_size)

@@ -48,6 +48,8 @@ def validate(config: ml_collections.ConfigDict | Mapping, *,
     training = user.training if "training" in user else ConfigDict()
     if "weighting" in training:
         training.weighting = _weighting_section(training.weighting)
+    training.sampler = _sampler_section(training.get("sampler", ConfigDict()),
+                                        training.get("step", "sampled"))
     if "callbacks" in training:
         training.callbacks = _callback_sections(training.callbacks)
     resolved = validate_experiment(user, check_files=check_files)
@@ -74,6 +76,34 @@ def _weighting_section(section) -> ConfigDict:
     schema = WEIGHTINGS.get(name).default_config()
     schema.type = name
     return merge(schema, section, key)
+
+
+def _sampler_section(section, step: str) -> ConfigDict:
+    """The sampler's section completed with its defaults. A key another sampler reads is
+    an error naming it and its readers; so is any key set away from the default sampler's
+    with step 'all' (which draws nothing)."""
+    key = "config.training.sampler"
+    name = section["type"] if "type" in section else "ratio"
+    if step == "all":
+        for entry in sorted(section.keys()):
+            if entry != "type" or name != "ratio":
+                raise ConfigError(f"{key}.{entry}", "set, but the sampler draws the task of a "
+                                  "'sampled' step; step 'all' trains every task at every step")
+    check_unknown_name(SAMPLERS, name, f"{key}.type")
+    schema = SAMPLERS.get(name).default_config()
+    own = {}
+    for entry in sorted(section.keys()):
+        if entry != "type" and entry not in schema:
+            readers = {n: SAMPLERS.get(n).default_config() for n in SAMPLERS.names()}
+            readers = {n: c[entry] for n, c in readers.items() if entry in c}
+            if readers and all(section[entry] == v for v in readers.values()):
+                continue  # Another sampler's key at its default (config.json of tfmtl < 12-04).
+            if readers:
+                raise ConfigError(f"{key}.{entry}", f"set, but sampler {name!r} does not read "
+                                  f"it (read by: {', '.join(readers)})")
+        own[entry] = section[entry]
+    schema.type = name
+    return merge(schema, own, key)
 
 
 def _callback_sections(sections) -> ConfigDict:
@@ -104,12 +134,14 @@ def is_plugin_override(config: ml_collections.ConfigDict, key: str) -> bool:
 def _plugin_schema(config: ml_collections.ConfigDict, key: str):
     """The dotted path of the plug-in section `key` is in, and that section's defaults."""
     parts = key.split(".")
-    if key.startswith("training.weighting."):
-        name = config.training.weighting.get("type", "equal")
-        check_unknown_name(WEIGHTINGS, name, "config.training.weighting.type")
-        schema = WEIGHTINGS.get(name).default_config()
-        schema.type = name
-        return ["training", "weighting"], schema
+    for section, registry, default in (("weighting", WEIGHTINGS, "equal"),
+                                       ("sampler", SAMPLERS, "ratio")):
+        if key.startswith(f"training.{section}."):
+            name = config.training[section].get("type", default)
+            check_unknown_name(registry, name, f"config.training.{section}.type")
+            schema = registry.get(name).default_config()
+            schema.type = name
+            return ["training", section], schema
     if len(parts) < 4:
         raise ConfigError(f"config.{key}", "name a key of the plug-in's section "
                           f"(config.{'.'.join(parts[:3])}.KEY)")
@@ -183,7 +215,8 @@ def config_defaults(flat: Mapping[str, Any]) -> dict[str, Any]:
     base = base_config()
     defaults = {k: v for k, v in flatten(base.to_dict()).items()
                 if not k.startswith(("model.embeddings.", "model.encoders.",
-                                     "model.decoders.", "training.weighting."))}
+                                     "model.decoders.", "training.weighting.",
+                                     "training.sampler."))}
 
     def section(prefix: str, schema: ml_collections.ConfigDict) -> None:
         defaults.update(flatten(schema.to_dict(), f"{prefix}."))
@@ -207,6 +240,10 @@ def config_defaults(flat: Mapping[str, Any]) -> dict[str, Any]:
     if weighting in WEIGHTINGS:
         section("training.weighting", WEIGHTINGS.get(weighting).default_config())
     defaults["training.weighting.type"] = base.training.weighting.type
+    sampler = flat.get("training.sampler.type", "ratio")
+    if sampler in SAMPLERS:
+        section("training.sampler", SAMPLERS.get(sampler).default_config())
+    defaults["training.sampler.type"] = base.training.sampler.type
     for name in names("training.callbacks."):
         if name in CALLBACKS:
             section(f"training.callbacks.{name}", CALLBACKS.get(name).default_config())
@@ -224,9 +261,6 @@ def check_training(c: ml_collections.ConfigDict) -> None:
     choice(t.step, ("sampled", "all"), "config.training.step")
     choice(t.select, ("reference", "mean"), "config.training.select")
     if t.step == "all":
-        _unchanged(t.sampler, base_config().training.sampler, "config.training.sampler",
-                   "the sampler draws the task of a 'sampled' step; step 'all' trains every "
-                   "task at every step")
         if t.joint:
             raise ConfigError("config.training.joint", "step 'all' always trains tasks that "
                               "read the same sentences together; leave joint False")
@@ -248,14 +282,7 @@ def check_training(c: ml_collections.ConfigDict) -> None:
         check_unknown_name(CALLBACKS, name, key)
         CALLBACKS.get(name).check_config(section, key, c)
     check_unknown_name(SAMPLERS, t.sampler.type, "config.training.sampler.type")
-    sampler = SAMPLERS.get(t.sampler.type)
-    defaults = base_config().training.sampler
-    for name in sorted(t.sampler.keys()):
-        if name != "type" and name not in sampler.reads and t.sampler[name] != defaults[name]:
-            raise ConfigError(f"config.training.sampler.{name}",
-                              f"set, but sampler {t.sampler.type!r} does not read it (it "
-                              f"reads: {', '.join(sampler.reads) or 'nothing'})")
-    sampler.check_config(t.sampler, "config.training.sampler")
+    SAMPLERS.get(t.sampler.type).check_config(t.sampler, "config.training.sampler")
     _check_sampler_task_keys(c)
     o = t.optimizer
     choice(o.type, ("adam", "sgd"), "config.training.optimizer.type")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 from tfmtl.models.sharing import SHARING, HeadBuilder, Shared, SharingScheme
@@ -35,7 +36,9 @@ class HardSharing(SharingScheme):
             for task in tasks:
                 if task.layer(self.num_layers) == layer:
                     outputs[task.name] = heads(task, features)
-                    read[task.name] = features
+                    # What it read: the layers up to its own (the stack grows on above it).
+                    read[task.name] = dataclasses.replace(
+                        features, outputs=list(features.outputs), states=list(features.states))
                     labels = task.label_features(outputs[task.name]) if layer < needed else None
                     if labels is not None:
                         extras.append(labels)

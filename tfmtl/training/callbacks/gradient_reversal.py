@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import keras
 import ml_collections
+import tensorflow as tf
 
 from tfmtl.config import ConfigError
 from tfmtl.ops.gradient_reversal import GradientReversal
@@ -11,33 +12,34 @@ from tfmtl.training.callbacks import CALLBACKS, Callback
 
 
 def gradient_reversal_layers(model: keras.Model) -> list[GradientReversal]:
-    """Every GradientReversal layer of a Keras model, each once, in the order of its layers.
+    """Every GradientReversal layer of a Keras model, each once.
 
-    The walk uses Keras' public API: the model's ``layers``, recursively those of
-    nested models (functional, ``Sequential``), the layer a wrapper wraps
-    (``TimeDistributed``) and both halves of a ``Bidirectional``. Keras offers no
-    public view of the sublayers a custom layer keeps in its attributes, so a
-    GradientReversal inside one is found only if that layer is a ``keras.Model``.
+    The walk is TensorFlow's public view of the objects a model tracks
+    (``tf.train.TrackableView``): it reaches nested models, wrappers and the
+    layers a custom layer keeps in its attributes (Keras' ``layers`` does not).
     """
     found: list[GradientReversal] = []
     seen: set[int] = set()
-
-    def walk(layers) -> None:
-        for layer in layers:
-            if id(layer) in seen:
-                continue
-            seen.add(id(layer))
-            if isinstance(layer, GradientReversal):
-                found.append(layer)
-            if isinstance(layer, keras.Model):
-                walk(layer.layers)
-            elif isinstance(layer, keras.layers.Bidirectional):
-                walk([layer.forward_layer, layer.backward_layer])
-            elif isinstance(layer, keras.layers.Wrapper):
-                walk([layer.layer])
-
-    walk(model.layers)
+    for obj in tf.train.TrackableView(model).descendants():
+        if isinstance(obj, GradientReversal) and id(obj) not in seen:
+            seen.add(id(obj))
+            found.append(obj)
     return found
+
+
+def check_schedules(model: keras.Model, callbacks) -> None:
+    """A gradient-reversal layer with a lambda schedule needs the ``gradient_reversal``
+    callback to move its progress; without it the lambda would stay at its value at
+    progress 0 (Ganin's: 0) for the whole run. Raises a ConfigError naming
+    ``training.callbacks`` and the layers."""
+    scheduled = [layer.name for layer in gradient_reversal_layers(model)
+                 if not isinstance(layer.lam, (int, float))]
+    if scheduled and not any(isinstance(c, GradientReversalSchedule) for c in callbacks):
+        raise ConfigError("training.callbacks", (
+            f"the model's gradient-reversal layers {', '.join(scheduled)} follow a lambda "
+            "schedule, which only the 'gradient_reversal' callback drives: add it "
+            "(callback_config('gradient_reversal')), or have the sharing scheme that builds "
+            "them name it in required_callbacks"))
 
 
 @CALLBACKS.register("gradient_reversal")

@@ -70,8 +70,8 @@ class Summaries(Callback):
         t = run.config.training
         if run.step % t.log_every and run.step != t.steps:
             return
-        means = {name: self.sums[name] / self.counts[name] for name in self.sums
-                 if self.counts[name]}
+        means = {name: self.sums[name] / self.counts[name] for name in sorted(self.sums)
+                 if self.counts[name]}  # Sorted: the same order on every line.
         values = [(f"{n}_loss", v) for n, v in means.items()]
         if self.bar is not None:
             # The window's means as they are (Progbar would average stateless values over

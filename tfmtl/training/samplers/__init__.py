@@ -8,6 +8,9 @@ in this package:
 
     @SAMPLERS.register("mine")
     class Mine(Sampler):
+        @classmethod
+        def default_config(cls):  # Its own keys, beside config.training.sampler.type.
+            ...
         def probabilities(self) -> np.ndarray: ...
 """
 
@@ -37,10 +40,6 @@ class Sampler:
     """
 
     BLOCK = 4096  # Steps drawn at once; block b is drawn from a generator seeded (seed, b).
-    # The keys of config.training.sampler this sampler reads, besides `type`. The section's
-    # keys are in the base schema (so that --config.training.sampler.KEY reaches them); a
-    # key another sampler reads, set away from its default, is a config error.
-    reads: ClassVar[tuple[str, ...]] = ()
     # The keys of the tasks' entries this sampler reads (the ratio sampler: mixing_ratio);
     # set away from its default where no sampler reads it, a task key is a config error.
     reads_task_keys: ClassVar[tuple[str, ...]] = ()
@@ -58,6 +57,13 @@ class Sampler:
         if p.shape != (len(self.names),) or np.any(p < 0) or not p.sum() > 0:
             raise ValueError(f"sampler {type(self).__name__} gave invalid probabilities {p}")
         self.p = p / p.sum()
+
+    @classmethod
+    def default_config(cls) -> ml_collections.ConfigDict:
+        """The sampler's own keys of ``config.training.sampler`` (besides ``type``) with
+        their defaults: its schema, which validation completes the section with. Default:
+        none."""
+        return ml_collections.ConfigDict()
 
     @classmethod
     def check_config(cls, section: ml_collections.ConfigDict, key: str) -> None:

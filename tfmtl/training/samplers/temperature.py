@@ -1,5 +1,6 @@
 """Temperature-scaled size sampling."""
 
+import ml_collections
 import numpy as np
 
 from tfmtl.config import positive
@@ -14,7 +15,12 @@ class Temperature(Sampler):
     small tasks (as in multilingual and T5-style mixtures).
     """
 
-    reads = ("temperature", "cap")
+    @classmethod
+    def default_config(cls):
+        c = ml_collections.ConfigDict()
+        c.temperature = 2.0  # T: p_i ~ min(n_i, cap) ** (1 / T).
+        c.cap = 0  # Cap on n_i (0 = none).
+        return c
 
     @classmethod
     def check_config(cls, section, key):

@@ -18,6 +18,8 @@ Variants (``--config=configs/sharing_classification.py:VARIANT``):
     adversarial: shared-private with both (Liu et al. 2017's ASP-MTL);
     adversarial_raw: the same with the orthogonality penalty on unnormalized features
         (it collapses the shared features; kept to show it).
+    adversarial_norm: the same as adversarial, its discriminator reading the pooled
+        features scaled to unit norm (shrinking them cannot fool it).
 
 A multi-task variant trains 3 x `steps` steps, drawing the tasks uniformly, so
 each task gets as many updates as it does alone; its best checkpoint is the
@@ -30,7 +32,7 @@ from tfmtl.models.sharing import scheme_config
 
 TASKS = ("mr", "subj", "sst")
 SCHEMES = ("hard", "soft", "cross_stitch", "sluice", "private", "adversarial",
-           "adversarial_raw")
+           "adversarial_raw", "adversarial_norm")
 VARIANTS = (*TASKS, *SCHEMES)
 STEPS = 2000  # Updates per task.
 
@@ -54,10 +56,11 @@ def get_config(variant: str = "adversarial"):
     config.model.encoders.shared.units = 100
     config.model.encoders.shared.dropout = 0.3
     config.model.encoders.shared.lstm = "fused"  # The native op (stock TF fallback); same weights.
-    if variant in ("private", "adversarial", "adversarial_raw"):
+    if variant in ("private", "adversarial", "adversarial_raw", "adversarial_norm"):
         config.model.sharing = "shared_private"
         options = {"private": {"adversarial": 0.0, "orthogonality": 0.0},
-                   "adversarial_raw": {"normalize": False}}.get(variant, {})
+                   "adversarial_raw": {"normalize": False},
+                   "adversarial_norm": {"discriminator_input": "normalized"}}.get(variant, {})
         config.model.schemes.shared_private = scheme_config("shared_private", **options)
     elif variant in SCHEMES:
         config.model.sharing = variant

@@ -14,6 +14,8 @@ Variants (``--config=configs/sharing_tagging.py:VARIANT``):
     private: shared-private, neither adversary nor orthogonality penalty;
     adversarial: shared-private with both;
     adversarial_raw: the same with the orthogonality penalty on unnormalized features.
+    adversarial_norm: the same as adversarial, its discriminator reading the pooled
+        features scaled to unit norm (shrinking them cannot fool it).
 
 A two-task variant trains 2 x `steps` steps, drawing the tasks uniformly, so
 chunking gets as many updates as it does alone. Both tasks read the top layer
@@ -25,7 +27,7 @@ from tfmtl.experiment import task_config
 from tfmtl.models.sharing import scheme_config
 
 SCHEMES = ("hard", "soft", "cross_stitch", "sluice", "private", "adversarial",
-           "adversarial_raw")
+           "adversarial_raw", "adversarial_norm")
 VARIANTS = ("alone", *SCHEMES)
 STEPS = 4000  # Updates of the chunking task.
 
@@ -54,10 +56,11 @@ def get_config(variant: str = "sluice"):
     config.model.encoders.shared.units = 100
     config.model.encoders.shared.dropout = 0.3
     config.model.encoders.shared.lstm = "fused"  # The native op (stock TF fallback); same weights.
-    if variant in ("private", "adversarial", "adversarial_raw"):
+    if variant in ("private", "adversarial", "adversarial_raw", "adversarial_norm"):
         config.model.sharing = "shared_private"
         options = {"private": {"adversarial": 0.0, "orthogonality": 0.0},
-                   "adversarial_raw": {"normalize": False}}.get(variant, {})
+                   "adversarial_raw": {"normalize": False},
+                   "adversarial_norm": {"discriminator_input": "normalized"}}.get(variant, {})
         config.model.schemes.shared_private = scheme_config("shared_private", **options)
     elif variant in SCHEMES:
         config.model.sharing = variant

@@ -123,6 +123,25 @@ def test_the_normalized_penalty_is_not_met_by_shrinking_the_features():
                                                               rel=1e-5)
 
 
+def test_a_normalized_discriminator_input_is_not_fooled_by_shrinking(experiment):
+    model = _build(experiment, dropout=False, discriminator_input="normalized")
+    features = _features(experiment, "label")
+    dense = model.model.get_layer("shared_discriminator")
+    pooled = keras.Model(model.model.inputs,
+                         model.model.get_layer("shared_discriminator_pooling").output)(features)
+    unit = np.asarray(pooled, np.float64)
+    unit /= np.linalg.norm(unit, axis=-1, keepdims=True)
+    kernel, bias = (np.asarray(w, np.float64) for w in dense.get_weights())
+    logits = unit @ kernel + bias
+    log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    loss = model.model(features)["task_losses"]["label"]["shared/adversarial"]
+    assert float(loss) == pytest.approx(-0.05 * log_probs[:, 1].mean(), rel=1e-5)
+    # The same loss for features a hundredth the size: only their direction counts.
+    norm = model.model.get_layer("shared_discriminator_normalization")
+    np.testing.assert_allclose(np.asarray(norm(pooled * 0.01)), np.asarray(norm(pooled)),
+                               rtol=1e-5, atol=1e-7)
+
+
 def test_weights_of_zero_turn_the_losses_off(experiment):
     model = _build(experiment, adversarial=0.0, orthogonality=0.0)
     assert not model.task_losses and not model.losses
@@ -175,7 +194,8 @@ def test_validation_adds_the_schedule_and_checks_the_keys():
     validate(one_corpus)
     for key, value, message in (("orthogonality", -1.0, "must be >= 0"),
                                 ("private_units", -2, "must be >= 0"),
-                                ("pooling", "sum", "one of max, mean, max_mean")):
+                                ("pooling", "sum", "one of max, mean, max_mean"),
+                                ("discriminator_input", "unit", "one of raw, normalized")):
         with pytest.raises(ConfigError, match=rf"schemes\.shared_private\.{key}: {message}"):
             validate(_config(**{key: value}))
 

@@ -54,7 +54,11 @@ class SharedPrivate(SharingScheme):
       Ganin's schedule ``2 / (1 + exp(-10 p)) - 1`` with ``p`` the training
       progress (the ``gradient_reversal`` callback, which validation adds). So the
       shared features are pushed to hide the task they came from. Needs tasks of
-      at least two corpora on the encoder.
+      at least two corpora on the encoder. A linear discriminator on the raw pooled
+      features is also fooled by features that shrink towards zero (its logits then
+      tend to its bias), which we saw happen on the classification trio;
+      ``discriminator_input="normalized"`` scales the pooled features to unit norm
+      first, so only their direction can hide the corpus.
     - ``<encoder>/orthogonality`` (Bousmalis et al. 2016; Liu et al. 2017):
       ``orthogonality * ||S^T P||_F^2`` between the shared and the task's private
       outputs at the task's layer, over the sentence's tokens, so the private
@@ -84,6 +88,9 @@ class SharedPrivate(SharingScheme):
         c.private_units = 0  # Units per direction of each private stack (0: the encoder's).
         c.discriminator_units = 0  # Hidden ReLU units of the discriminator (0: linear).
         c.pooling = "mean"  # How the shared features are pooled for it: mean, max, max_mean.
+        # What the discriminator reads: "raw" (the pooled features) or "normalized" (scaled to
+        # unit L2 norm, so the shared stack cannot fool it by shrinking its features).
+        c.discriminator_input = "raw"
         return c
 
     @classmethod
@@ -93,6 +100,9 @@ class SharedPrivate(SharingScheme):
                 raise ConfigError(f"{key}.{name}", f"must be >= 0, got {options[name]}")
         if not isinstance(options.normalize, bool):
             raise ConfigError(f"{key}.normalize", f"true or false, got {options.normalize!r}")
+        if options.discriminator_input not in ("raw", "normalized"):
+            raise ConfigError(f"{key}.discriminator_input", "one of raw, normalized, got "
+                              f"{options.discriminator_input!r}")
         if options.pooling not in MaskedPooling.MODES:
             raise ConfigError(f"{key}.pooling", f"one of {', '.join(MaskedPooling.MODES)}, "
                               f"got {options.pooling!r}")
@@ -185,6 +195,9 @@ class SharedPrivate(SharingScheme):
             classes = {d: i for i, d in enumerate(dict.fromkeys(domain.values()))}
             x = MaskedPooling(o.pooling, name=f"{self.name}_discriminator_pooling")(
                 shared.output(-1), mask=mask)
+            if o.discriminator_input == "normalized":
+                x = keras.layers.UnitNormalization(
+                    name=f"{self.name}_discriminator_normalization")(x)
             x = GradientReversal("ganin", name=f"{self.name}_gradient_reversal")(x)
             if o.discriminator_units:
                 x = keras.layers.Dense(o.discriminator_units, activation="relu",

@@ -20,6 +20,10 @@ Variants (``--config=configs/sharing_classification.py:VARIANT``):
         (it collapses the shared features; kept to show it).
     adversarial_norm: the same as adversarial, its discriminator reading the pooled
         features scaled to unit norm (shrinking them cannot fool it).
+    private_all, adversarial_all: private and adversarial trained with step "all" (each
+        step a batch of every corpus, equal weights), so the discriminator sees the three
+        corpora in every update rather than one corpus a step (which a discriminator can
+        answer from its bias alone).
 
 A multi-task variant trains 3 x `steps` steps, drawing the tasks uniformly, so
 each task gets as many updates as it does alone; its best checkpoint is the
@@ -32,7 +36,7 @@ from tfmtl.models.sharing import scheme_config
 
 TASKS = ("mr", "subj", "sst")
 SCHEMES = ("hard", "soft", "cross_stitch", "sluice", "private", "adversarial",
-           "adversarial_raw", "adversarial_norm")
+           "adversarial_raw", "adversarial_norm", "private_all", "adversarial_all")
 VARIANTS = (*TASKS, *SCHEMES)
 STEPS = 2000  # Updates per task.
 
@@ -56,9 +60,10 @@ def get_config(variant: str = "adversarial"):
     config.model.encoders.shared.units = 100
     config.model.encoders.shared.dropout = 0.3
     config.model.encoders.shared.lstm = "fused"  # The native op (stock TF fallback); same weights.
-    if variant in ("private", "adversarial", "adversarial_raw", "adversarial_norm"):
+    if variant.startswith(("private", "adversarial")):
         config.model.sharing = "shared_private"
-        options = {"private": {"adversarial": 0.0, "orthogonality": 0.0},
+        off = {"adversarial": 0.0, "orthogonality": 0.0}
+        options = {"private": off, "private_all": off,
                    "adversarial_raw": {"normalize": False},
                    "adversarial_norm": {"discriminator_input": "normalized"}}.get(variant, {})
         config.model.schemes.shared_private = scheme_config("shared_private", **options)
@@ -66,11 +71,19 @@ def get_config(variant: str = "adversarial"):
         config.model.sharing = variant
     config.training.batch_size = 32
     config.training.steps = STEPS if variant in TASKS else STEPS * len(TASKS)
+    config.training.eval_every = 250
+    config.training.checkpoint_every = 500
     if variant not in TASKS:
         config.training.reference_task = "mr"
         config.training.select = "mean"
-        config.training.sampler.type = "uniform"
+        if variant.endswith("_all"):
+            # Each step a batch of every corpus: as many updates per task, a third of the
+            # steps, evaluated as often per update.
+            config.training.step = "all"
+            config.training.steps = STEPS
+            config.training.eval_every = 250 // len(TASKS)
+            config.training.checkpoint_every = 500 // len(TASKS)
+        else:
+            config.training.sampler.type = "uniform"
     config.training.optimizer.schedule = "cosine"
-    config.training.eval_every = 250
-    config.training.checkpoint_every = 500
     return config

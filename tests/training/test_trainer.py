@@ -164,9 +164,11 @@ def test_moved_data_with_the_same_bytes_resumes_and_edited_data_is_refused(tmp_p
     moved = tmp_path / "b"
     shutil.move(first, moved)  # The old paths are gone: the recorded hashes decide.
     assert check_resume(_conll_config(moved), str(workdir))
-    # A key a later tfmtl added (absent from the earlier config.json) at its default resumes.
+    # A key a later tfmtl added (absent from the earlier config.json) at its default resumes;
+    # so do the sampler keys the base schema held before samplers owned them.
     written = json.loads((workdir / "config.json").read_text())
-    del written["training"]["sampler"]["cap"]
+    del written["training"]["select"]
+    written["training"]["sampler"].update(cap=0, temperature=2.0)
     (workdir / "config.json").write_text(json.dumps(written))
     assert check_resume(_conll_config(moved), str(workdir))
     # A file edited in place, at the path the run recorded, is another config.

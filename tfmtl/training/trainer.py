@@ -15,7 +15,7 @@ from absl import logging
 from tfmtl import config as config_lib
 from tfmtl.config import ConfigError
 from tfmtl.data.pipeline import default_bucket_boundaries, make_dataset
-from tfmtl.experiment import CHECKPOINT_DIR, CONFIG_FILE, VOCAB_DIR, Experiment
+from tfmtl.experiment import CHECKPOINT_DIR, CONFIG_FILE, VOCAB_DIR, Experiment, from_json
 from tfmtl.files import atomic_write_text, content_of, file_sha256, value_files
 from tfmtl.training.callbacks import Run, make_callbacks
 from tfmtl.training.callbacks.gradient_reversal import check_schedules
@@ -26,7 +26,7 @@ from tfmtl.training.evaluation import Evaluator, format_metrics
 from tfmtl.training.optimizers import build_optimizer
 from tfmtl.training.samplers import make_sampler
 from tfmtl.training.steps import make_all_step, make_sampled_step
-from tfmtl.training.validation import check_training
+from tfmtl.training.validation import check_training, validate
 from tfmtl.training.weightings import make_weighting
 
 METRICS_FILE = "metrics.json"
@@ -68,7 +68,13 @@ def check_resume(config: ml_collections.ConfigDict, workdir: str) -> bool:
     if not os.path.exists(path):
         return False
     with open(path, encoding="utf-8") as f:
-        previous = config_lib.flatten(json.load(f))
+        written = json.load(f)
+    try:  # The earlier config as this tfmtl resolves it (a key a sampler no longer reads
+        # at its default dropped, say); as written if it no longer validates.
+        written = validate(from_json(json.dumps(written)), check_files=False).to_dict()
+    except ConfigError:
+        pass
+    previous = json.loads(json.dumps(config_lib.flatten(written)))
     current = json.loads(json.dumps(config_lib.flatten(config.to_dict())))
     hashes = os.path.join(workdir, DATA_HASHES_FILE)
     recorded = {}

@@ -4,6 +4,7 @@ by a weighting that declares ``needs_gradients``."""
 import os
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from tests.cli_helpers import checkpoint_values
@@ -48,6 +49,7 @@ def _weights(tmp_path, weighting):
     return checkpoint_values(path, "optimizer/_trainable_variables/")
 
 
+@pytest.mark.slow  # Trains twice (half a minute).
 def test_summed_task_gradients_equal_the_gradient_of_the_summed_loss(tmp_path):
     equal = _weights(tmp_path, "equal")
     summed = _weights(tmp_path, "gradient_sum_test")

@@ -114,3 +114,24 @@ def train_killed_and_resumed(tmp_path, args, steps: int, every: int) -> tuple[st
     for name, value in expected.items():
         np.testing.assert_array_equal(actual[name], value, err_msg=name)
     return straight, killed
+
+
+def head_kernel_moves(config, workdir) -> dict[str, float]:
+    """How far each task's output layer (``<task>_logits``) moved in a finished run of the
+    resolved `config` in `workdir`: the largest absolute change of its kernel between a
+    fresh model built as the run built its own (same seed) and the newest checkpoint."""
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    from tfmtl.experiment import Experiment
+
+    experiment = Experiment.load_vocabularies(config, str(workdir))
+    keras.utils.set_random_seed(config.seed)  # As the run did before building its model.
+    before = experiment.build_model().model
+    after = experiment.build_model().model
+    tf.train.Checkpoint(model=after).restore(
+        _latest(workdir)).expect_partial()
+    return {task.name: float(np.abs(after.get_layer(f"{task.name}_logits").kernel.numpy()
+                                    - before.get_layer(f"{task.name}_logits").kernel.numpy())
+                             .max()) for task in experiment.tasks}

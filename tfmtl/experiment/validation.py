@@ -207,10 +207,6 @@ def _check_model(c: ConfigDict, *, check_files: bool) -> None:
         _fraction(d.dropout, f"{key}.dropout")
         check_unknown_name(LSTMS, d.lstm, f"{key}.lstm")
         choice(d.attention, ("none", "dot", "general"), f"{key}.attention")
-        if not any(entry.get("decoder") == name for entry in c.tasks.values()):
-            raise ConfigError(key, f"no task reads decoder {name!r} (a task names it with its "
-                              "`decoder` key; no task type reads a decoder yet: they come "
-                              "with the sequence-to-sequence types)")
     for task in c.tasks:
         if task in RESERVED_OUTPUTS:
             raise ConfigError(f"config.tasks.{task}", f"{task!r} is a reserved name (the "
@@ -218,14 +214,18 @@ def _check_model(c: ConfigDict, *, check_files: bool) -> None:
 
 
 def _check_every_module_is_read(c: ConfigDict) -> None:
-    """Every encoder is read by a task and every language by an encoder or a decoder (after
-    the tasks' own checks, so a task naming an unknown encoder is reported as that)."""
+    """Every encoder and decoder is read by a task, and every language by an encoder or a
+    decoder (after the tasks' own checks, so a task naming an unknown encoder is reported
+    as that)."""
     m = c.model
-    for name in m.encoders:
-        if not any(entry.get("encoder") == name for entry in c.tasks.values()):
-            raise ConfigError(f"config.model.encoders.{name}",
-                              f"no task reads encoder {name!r} (a task names it with its "
-                              "`encoder` key): remove it or point a task at it")
+    for kind, modules, later in (("encoder", m.encoders, ""), ("decoder", m.decoders, (
+            "; no task type reads a decoder yet: they come with the sequence-to-sequence "
+            "types"))):
+        for name in modules:
+            if not any(entry.get(kind) == name for entry in c.tasks.values()):
+                raise ConfigError(f"config.model.{kind}s.{name}",
+                                  f"no task reads {kind} {name!r} (a task names it with its "
+                                  f"`{kind}` key{later}): remove it or point a task at it")
     read = {e.language for e in m.encoders.values()} | {d.language for d in m.decoders.values()}
     for language in m.embeddings:
         if language not in read:

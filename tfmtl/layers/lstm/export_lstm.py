@@ -6,6 +6,7 @@ import keras
 import tensorflow as tf
 
 from tfmtl.layers.lstm import BIDIRECTIONAL, LSTMS
+from tfmtl.layers.tracking import tracked_layers
 from tfmtl.ops.fused_lstm import has_fused_cell
 
 
@@ -305,18 +306,8 @@ class ExportBidirectional(keras.layers.Bidirectional):
 
 
 def export_lstms(model) -> list[ExportLSTM]:
-    """Every ExportLSTM `model` holds, nested ones included (in custom layers' attributes too).
-
-    The walk is TensorFlow's public view of the objects a model tracks
-    (``tf.train.TrackableView``), which reaches the layers a custom layer keeps
-    in its attributes; Keras' ``layers`` does not.
-    """
-    found, seen = [], set()
-    for obj in tf.train.TrackableView(model).descendants():
-        if isinstance(obj, ExportLSTM) and id(obj) not in seen:
-            seen.add(id(obj))
-            found.append(obj)
-    return found
+    """Every ExportLSTM `model` holds, nested ones included (in custom layers' attributes too)."""
+    return tracked_layers(model, ExportLSTM)
 
 
 def freeze_block_kernels(model) -> list[tf.Variable]:

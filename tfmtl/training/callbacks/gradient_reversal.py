@@ -4,27 +4,16 @@ from __future__ import annotations
 
 import keras
 import ml_collections
-import tensorflow as tf
 
 from tfmtl.config import ConfigError
+from tfmtl.layers.tracking import tracked_layers
 from tfmtl.ops.gradient_reversal import GradientReversal
 from tfmtl.training.callbacks import CALLBACKS, Callback
 
 
 def gradient_reversal_layers(model: keras.Model) -> list[GradientReversal]:
-    """Every GradientReversal layer of a Keras model, each once.
-
-    The walk is TensorFlow's public view of the objects a model tracks
-    (``tf.train.TrackableView``): it reaches nested models, wrappers and the
-    layers a custom layer keeps in its attributes (Keras' ``layers`` does not).
-    """
-    found: list[GradientReversal] = []
-    seen: set[int] = set()
-    for obj in tf.train.TrackableView(model).descendants():
-        if isinstance(obj, GradientReversal) and id(obj) not in seen:
-            seen.add(id(obj))
-            found.append(obj)
-    return found
+    """Every GradientReversal layer of a Keras model, each once (custom layers' too)."""
+    return tracked_layers(model, GradientReversal)
 
 
 def check_schedules(model: keras.Model, callbacks) -> None:

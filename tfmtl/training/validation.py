@@ -69,13 +69,22 @@ def _add_required_callbacks(c: ml_collections.ConfigDict) -> None:
                     c.training.callbacks[name] = CALLBACKS.get(name).default_config()
 
 
-def _weighting_section(section) -> ConfigDict:
-    key = "config.training.weighting"
-    name = section["type"] if "type" in section else "equal"
-    check_unknown_name(WEIGHTINGS, name, f"{key}.type")
-    schema = WEIGHTINGS.get(name).default_config()
+#: The ``config.training`` sections that one plug-in, named by their ``type``, owns.
+_TYPED_SECTIONS = {"weighting": WEIGHTINGS, "sampler": SAMPLERS}
+
+
+def _typed_schema(section: str, user) -> ConfigDict:
+    """The schema of ``config.training.<section>`` for the plug-in its ``type`` names in
+    `user` (the base config's default type when unset): the plug-in's keys and ``type``."""
+    name = user["type"] if "type" in user else base_config().training[section].type
+    check_unknown_name(_TYPED_SECTIONS[section], name, f"config.training.{section}.type")
+    schema = _TYPED_SECTIONS[section].get(name).default_config()
     schema.type = name
-    return merge(schema, section, key)
+    return schema
+
+
+def _weighting_section(section) -> ConfigDict:
+    return merge(_typed_schema("weighting", section), section, "config.training.weighting")
 
 
 def _sampler_section(section, step: str) -> ConfigDict:
@@ -83,26 +92,24 @@ def _sampler_section(section, step: str) -> ConfigDict:
     an error naming it and its readers; so is any key set away from the default sampler's
     with step 'all' (which draws nothing)."""
     key = "config.training.sampler"
-    name = section["type"] if "type" in section else "ratio"
+    default = base_config().training.sampler.type
     if step == "all":
         for entry in sorted(section.keys()):
-            if entry != "type" or name != "ratio":
+            if entry != "type" or section["type"] != default:
                 raise ConfigError(f"{key}.{entry}", "set, but the sampler draws the task of a "
                                   "'sampled' step; step 'all' trains every task at every step")
-    check_unknown_name(SAMPLERS, name, f"{key}.type")
-    schema = SAMPLERS.get(name).default_config()
+    schema = _typed_schema("sampler", section)
+    others = {n: SAMPLERS.get(n).default_config() for n in SAMPLERS.names()}
     own = {}
     for entry in sorted(section.keys()):
-        if entry != "type" and entry not in schema:
-            readers = {n: SAMPLERS.get(n).default_config() for n in SAMPLERS.names()}
-            readers = {n: c[entry] for n, c in readers.items() if entry in c}
+        if entry not in schema:
+            readers = {n: c[entry] for n, c in others.items() if entry in c}
             if readers and all(section[entry] == v for v in readers.values()):
                 continue  # Another sampler's key at its default (config.json of tfmtl < 12-04).
             if readers:
-                raise ConfigError(f"{key}.{entry}", f"set, but sampler {name!r} does not read "
-                                  f"it (read by: {', '.join(readers)})")
+                raise ConfigError(f"{key}.{entry}", f"set, but sampler {schema.type!r} does "
+                                  f"not read it (read by: {', '.join(readers)})")
         own[entry] = section[entry]
-    schema.type = name
     return merge(schema, own, key)
 
 
@@ -134,14 +141,9 @@ def is_plugin_override(config: ml_collections.ConfigDict, key: str) -> bool:
 def _plugin_schema(config: ml_collections.ConfigDict, key: str):
     """The dotted path of the plug-in section `key` is in, and that section's defaults."""
     parts = key.split(".")
-    for section, registry, default in (("weighting", WEIGHTINGS, "equal"),
-                                       ("sampler", SAMPLERS, "ratio")):
+    for section in _TYPED_SECTIONS:
         if key.startswith(f"training.{section}."):
-            name = config.training[section].get("type", default)
-            check_unknown_name(registry, name, f"config.training.{section}.type")
-            schema = registry.get(name).default_config()
-            schema.type = name
-            return ["training", section], schema
+            return ["training", section], _typed_schema(section, config.training[section])
     if len(parts) < 4:
         raise ConfigError(f"config.{key}", "name a key of the plug-in's section "
                           f"(config.{'.'.join(parts[:3])}.KEY)")
@@ -236,14 +238,12 @@ def config_defaults(flat: Mapping[str, Any]) -> dict[str, Any]:
         task_type = flat.get(f"tasks.{name}.type")
         if task_type in TASKS:
             section(f"tasks.{name}", TASKS.get(task_type).default_config())
-    weighting = flat.get("training.weighting.type", "equal")
-    if weighting in WEIGHTINGS:
-        section("training.weighting", WEIGHTINGS.get(weighting).default_config())
-    defaults["training.weighting.type"] = base.training.weighting.type
-    sampler = flat.get("training.sampler.type", "ratio")
-    if sampler in SAMPLERS:
-        section("training.sampler", SAMPLERS.get(sampler).default_config())
-    defaults["training.sampler.type"] = base.training.sampler.type
+    for name, registry in _TYPED_SECTIONS.items():
+        default = base.training[name].type
+        chosen = flat.get(f"training.{name}.type", default)
+        if chosen in registry:
+            section(f"training.{name}", registry.get(chosen).default_config())
+        defaults[f"training.{name}.type"] = default
     for name in names("training.callbacks."):
         if name in CALLBACKS:
             section(f"training.callbacks.{name}", CALLBACKS.get(name).default_config())

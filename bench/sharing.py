@@ -32,7 +32,8 @@ from absl import app, flags
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.join(REPO, "..", "shared", "data")
 SCHEMES = ("hard", "soft", "cross_stitch", "sluice", "private", "adversarial",
-           "adversarial_raw", "adversarial_norm", "private_all", "adversarial_all")
+           "adversarial_raw", "adversarial_norm", "adversarial_std", "private_all",
+           "adversarial_all")
 BENCHMARKS = {
     # name: (config, single-task variants (one per task), data_dir or None, metric)
     "classification": ("sharing_classification.py", ("mr", "subj", "sst"), None, "accuracy"),
@@ -52,8 +53,8 @@ _WORKERS = flags.DEFINE_integer("workers", 2, "local: runs at a time.", lower_bo
 _RAY_ADDRESS = flags.DEFINE_string("ray_address", "", "ray: the cluster (\"\": a local Ray).")
 _BOOTSTRAP = flags.DEFINE_integer("bootstrap", 1000, "Bootstrap resamples.", lower_bound=1)
 _PROBE = flags.DEFINE_list(
-    "probe", ["hard", "private", "adversarial", "adversarial_norm", "private_all",
-              "adversarial_all"], "Variants whose frozen "
+    "probe", ["hard", "private", "adversarial", "adversarial_norm", "adversarial_std",
+              "private_all", "adversarial_all"], "Variants whose frozen "
     "shared features a fresh probe learns to tell the corpora apart from (\"\": none); "
     "results kept by run id in sharing_probe_<bench>.json beside the results archive.")
 _RESULTS = flags.DEFINE_string(

@@ -20,6 +20,8 @@ Variants (``--config=configs/sharing_classification.py:VARIANT``):
         (it collapses the shared features; kept to show it).
     adversarial_norm: the same as adversarial, its discriminator reading the pooled
         features scaled to unit norm (shrinking them cannot fool it).
+    adversarial_std: the same, its discriminator reading each pooled dimension
+        standardized by running statistics (as the probe reads them).
     private_all, adversarial_all: private and adversarial trained with step "all" (each
         step a batch of every corpus, equal weights), so the discriminator sees the three
         corpora in every update rather than one corpus a step (which a discriminator can
@@ -36,7 +38,8 @@ from tfmtl.models.sharing import scheme_config
 
 TASKS = ("mr", "subj", "sst")
 SCHEMES = ("hard", "soft", "cross_stitch", "sluice", "private", "adversarial",
-           "adversarial_raw", "adversarial_norm", "private_all", "adversarial_all")
+           "adversarial_raw", "adversarial_norm", "adversarial_std", "private_all",
+           "adversarial_all")
 VARIANTS = (*TASKS, *SCHEMES)
 STEPS = 2000  # Updates per task.
 
@@ -65,7 +68,8 @@ def get_config(variant: str = "adversarial"):
         off = {"adversarial": 0.0, "orthogonality": 0.0}
         options = {"private": off, "private_all": off,
                    "adversarial_raw": {"normalize": False},
-                   "adversarial_norm": {"discriminator_input": "normalized"}}.get(variant, {})
+                   "adversarial_norm": {"discriminator_input": "normalized"},
+                   "adversarial_std": {"discriminator_input": "standardized"}}.get(variant, {})
         config.model.schemes.shared_private = scheme_config("shared_private", **options)
     elif variant in SCHEMES:
         config.model.sharing = variant

@@ -16,6 +16,8 @@ Variants (``--config=configs/sharing_tagging.py:VARIANT``):
     adversarial_raw: the same with the orthogonality penalty on unnormalized features.
     adversarial_norm: the same as adversarial, its discriminator reading the pooled
         features scaled to unit norm (shrinking them cannot fool it).
+    adversarial_std: the same, its discriminator reading each pooled dimension
+        standardized by running statistics (as the probe reads them).
 
 A two-task variant trains 2 x `steps` steps, drawing the tasks uniformly, so
 chunking gets as many updates as it does alone. Both tasks read the top layer
@@ -27,7 +29,7 @@ from tfmtl.experiment import task_config
 from tfmtl.models.sharing import scheme_config
 
 SCHEMES = ("hard", "soft", "cross_stitch", "sluice", "private", "adversarial",
-           "adversarial_raw", "adversarial_norm")
+           "adversarial_raw", "adversarial_norm", "adversarial_std")
 VARIANTS = ("alone", *SCHEMES)
 STEPS = 4000  # Updates of the chunking task.
 
@@ -56,11 +58,12 @@ def get_config(variant: str = "sluice"):
     config.model.encoders.shared.units = 100
     config.model.encoders.shared.dropout = 0.3
     config.model.encoders.shared.lstm = "fused"  # The native op (stock TF fallback); same weights.
-    if variant in ("private", "adversarial", "adversarial_raw", "adversarial_norm"):
+    if variant.startswith(("private", "adversarial")):
         config.model.sharing = "shared_private"
         options = {"private": {"adversarial": 0.0, "orthogonality": 0.0},
                    "adversarial_raw": {"normalize": False},
-                   "adversarial_norm": {"discriminator_input": "normalized"}}.get(variant, {})
+                   "adversarial_norm": {"discriminator_input": "normalized"},
+                   "adversarial_std": {"discriminator_input": "standardized"}}.get(variant, {})
         config.model.schemes.shared_private = scheme_config("shared_private", **options)
     elif variant in SCHEMES:
         config.model.sharing = variant

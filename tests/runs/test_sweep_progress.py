@@ -35,7 +35,8 @@ def test_counts_and_lines():
     assert progress.counts == {"done": 1, "running": 0, "failed": 1, "cached": 2}
     assert progress.total == 2
     assert stream.getvalue().splitlines() == [
-        "run a (base, seed 0): finished", "run b (broken, seed 0): failed", "run c: cached"]
+        "run a: started", "run b: started", "run a (base, seed 0): finished",
+        "run b (broken, seed 0): failed", "run c: started", "run c: cached"]
 
 
 def test_the_eta_spreads_the_work_left_over_the_slots():
@@ -76,13 +77,16 @@ def test_without_slots_the_most_runs_seen_at_once_count():
 def test_a_log_gets_whole_lines():
     stream = io.StringIO()
     progress = SweepProgress(2, cached=1, stream=stream, clock=Clock())
-    progress.event("started", "a")
+    progress.event("started", "a", "base, seed 0")
     progress.event("finished", "a", "base, seed 0")
     progress.close()
     text = stream.getvalue()
     assert "\r" not in text and "\b" not in text and "\x1b" not in text
     assert text.splitlines() == [
         "[....................] 0/2 runs - done 0 - running 0 - failed 0 - cached 1 - "
+        "0s elapsed - ETA ?",
+        "run a (base, seed 0): started",
+        "[....................] 0/2 runs - done 0 - running 1 - failed 0 - cached 1 - "
         "0s elapsed - ETA ?",
         "run a (base, seed 0): finished",
         "[##########..........] 1/2 runs - done 1 - running 0 - failed 0 - cached 1 - "

@@ -122,8 +122,11 @@ class SweepProgress:
                 self._started.setdefault(run_id, now)
                 self._most_running = max(self._most_running, len(self._started))
                 self.counts["running"] = len(self._started)
-                if self._tty and self._bar:
-                    self._draw()
+                if self._tty:
+                    if self._bar:
+                        self._draw()
+                else:  # A log gets a line per run started too, so it shows what runs.
+                    self._draw(f"run {run_id}{f' ({label})' if label else ''}: started\n")
                 return
             began = self._started.pop(run_id, None)
             if kind == "cached":

@@ -142,6 +142,29 @@ def test_a_normalized_discriminator_input_is_not_fooled_by_shrinking(experiment)
                                rtol=1e-5, atol=1e-7)
 
 
+def test_a_standardized_discriminator_input_reads_running_statistics(experiment):
+    model = _build(experiment, dropout=False, discriminator_input="standardized")
+    features = _features(experiment, "label")
+    pooled = np.asarray(keras.Model(
+        model.model.inputs, model.model.get_layer("shared_discriminator_pooling").output)(
+        features), np.float64)
+    # A training call sets the statistics from the batch (the first one seen) ...
+    loss = model.model(features, training=True)["task_losses"]["label"]["shared/adversarial"]
+    layer = model.model.get_layer("shared_discriminator_standardization")
+    np.testing.assert_allclose(np.asarray(layer.moving_mean), pooled.mean(0), rtol=1e-4,
+                               atol=1e-6)
+    standardized = (pooled - pooled.mean(0)) / np.sqrt(pooled.var(0) + layer.epsilon)
+    kernel, bias = (np.asarray(w, np.float64)
+                    for w in model.model.get_layer("shared_discriminator").get_weights())
+    logits = standardized @ kernel + bias
+    log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    assert float(loss) == pytest.approx(-0.05 * log_probs[:, 1].mean(), rel=1e-3)
+    # ... and inference reads them without moving them.
+    model.model(features)
+    np.testing.assert_allclose(np.asarray(layer.moving_mean), pooled.mean(0), rtol=1e-4,
+                               atol=1e-6)
+
+
 def test_weights_of_zero_turn_the_losses_off(experiment):
     model = _build(experiment, adversarial=0.0, orthogonality=0.0)
     assert not model.task_losses and not model.losses

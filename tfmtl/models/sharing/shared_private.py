@@ -14,6 +14,7 @@ from tfmtl.layers.domain_loss import DomainLoss
 from tfmtl.layers.encoder_features import EncoderFeatures
 from tfmtl.layers.masked_pooling import MaskedPooling
 from tfmtl.layers.orthogonality import Orthogonality
+from tfmtl.layers.running_standardization import RunningStandardization
 from tfmtl.models.sharing import SHARING, HeadBuilder, Shared, SharingScheme
 from tfmtl.ops.gradient_reversal import GradientReversal
 from tfmtl.tasks.data_source import train_source
@@ -58,7 +59,10 @@ class SharedPrivate(SharingScheme):
       features is also fooled by features that shrink towards zero (its logits then
       tend to its bias), which we saw happen on the classification trio;
       ``discriminator_input="normalized"`` scales the pooled features to unit norm
-      first, so only their direction can hide the corpus.
+      first, so only their direction can hide the corpus; ``"standardized"`` scales
+      each dimension by its running mean and variance (``RunningStandardization``),
+      as a fresh probe standardizes its input, so a dimension shrunk towards zero
+      is read at full scale too.
     - ``<encoder>/orthogonality`` (Bousmalis et al. 2016; Liu et al. 2017):
       ``orthogonality * ||S^T P||_F^2`` between the shared and the task's private
       outputs at the task's layer, over the sentence's tokens, so the private
@@ -88,8 +92,10 @@ class SharedPrivate(SharingScheme):
         c.private_units = 0  # Units per direction of each private stack (0: the encoder's).
         c.discriminator_units = 0  # Hidden ReLU units of the discriminator (0: linear).
         c.pooling = "mean"  # How the shared features are pooled for it: mean, max, max_mean.
-        # What the discriminator reads: "raw" (the pooled features) or "normalized" (scaled to
-        # unit L2 norm, so the shared stack cannot fool it by shrinking its features).
+        # What the discriminator reads: "raw" (the pooled features), "normalized" (scaled to
+        # unit L2 norm, so the shared stack cannot fool it by shrinking its features) or
+        # "standardized" (each dimension by its running mean and variance, as a probe
+        # standardizes: shrinking one dimension cannot hide what it holds either).
         c.discriminator_input = "raw"
         return c
 
@@ -100,9 +106,9 @@ class SharedPrivate(SharingScheme):
                 raise ConfigError(f"{key}.{name}", f"must be >= 0, got {options[name]}")
         if not isinstance(options.normalize, bool):
             raise ConfigError(f"{key}.normalize", f"true or false, got {options.normalize!r}")
-        if options.discriminator_input not in ("raw", "normalized"):
-            raise ConfigError(f"{key}.discriminator_input", "one of raw, normalized, got "
-                              f"{options.discriminator_input!r}")
+        if options.discriminator_input not in ("raw", "normalized", "standardized"):
+            raise ConfigError(f"{key}.discriminator_input", "one of raw, normalized, "
+                              f"standardized, got {options.discriminator_input!r}")
         if options.pooling not in MaskedPooling.MODES:
             raise ConfigError(f"{key}.pooling", f"one of {', '.join(MaskedPooling.MODES)}, "
                               f"got {options.pooling!r}")
@@ -198,6 +204,9 @@ class SharedPrivate(SharingScheme):
             if o.discriminator_input == "normalized":
                 x = keras.layers.UnitNormalization(
                     name=f"{self.name}_discriminator_normalization")(x)
+            elif o.discriminator_input == "standardized":
+                x = RunningStandardization(
+                    name=f"{self.name}_discriminator_standardization")(x)
             x = GradientReversal("ganin", name=f"{self.name}_gradient_reversal")(x)
             if o.discriminator_units:
                 x = keras.layers.Dense(o.discriminator_units, activation="relu",

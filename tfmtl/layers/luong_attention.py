@@ -35,6 +35,9 @@ class LuongAttention(keras.layers.Layer):
             raise ValueError(f"units must be > 0, got {units}")
         self.score = score
         self.units = units
+        # Queries may carry a Keras mask (an LSTM's outputs); it is not passed on: the
+        # caller holds its target mask.
+        self.supports_masking = True
 
     def build(self, queries_shape, memory_shape):
         query_dim, memory_dim = queries_shape[-1], memory_shape[-1]
@@ -65,6 +68,9 @@ class LuongAttention(keras.layers.Layer):
         if single:
             return attentional[:, 0], weights[:, 0]
         return attentional, weights
+
+    def compute_mask(self, queries, memory, memory_mask=None, previous_mask=None):
+        return [None, None]
 
     def compute_output_shape(self, queries_shape, memory_shape):
         return ((*queries_shape[:-1], self.units), (*queries_shape[:-1], memory_shape[1]))

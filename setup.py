@@ -32,6 +32,8 @@ setuptools.setup(
         "absl-py>=2.1",
         "ml-collections>=1.0",
         "numpy>=1.26",
+        # BLEU of the sequence-to-sequence tasks (tfmtl.metrics.bleu).
+        "sacrebleu>=2.4",
     ],
     extras_require={
         # tfmtl-sweep --executor=ray (tfmtl.runs.RayExecutor).

@@ -15,6 +15,7 @@ warnings.filterwarnings(
 )
 
 from tfmtl.metrics.accuracy import token_accuracy  # noqa: E402
+from tfmtl.metrics.bleu import BLEU, bleu_from_sums, bleu_statistics, corpus_bleu  # noqa: E402
 from tfmtl.metrics.classification import classification_scores  # noqa: E402
 from tfmtl.metrics.span_f1 import (  # noqa: E402
     SpanScores,
@@ -28,6 +29,10 @@ from tfmtl.metrics.span_f1 import (  # noqa: E402
 )
 
 __all__ = [
+    "BLEU",
+    "bleu_from_sums",
+    "bleu_statistics",
+    "corpus_bleu",
     "SpanScores",
     "TypeScores",
     "bio_to_iobes",

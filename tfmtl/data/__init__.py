@@ -16,6 +16,7 @@ from tfmtl.data.errors import DataError
 from tfmtl.data.lexicon import read_lexicon
 from tfmtl.data.parallel import read_parallel
 from tfmtl.data.pipeline import default_bucket_boundaries, make_dataset
+from tfmtl.data.ptb import Delinearized, clean_tree, delinearize, linearize, read_ptb
 from tfmtl.data.readers import READERS
 from tfmtl.data.sentence import Sentence
 from tfmtl.data.synthetic import (
@@ -39,14 +40,18 @@ __all__ = [
     "TASK_RELATEDNESS",
     "CorpusStatistics",
     "DataError",
+    "Delinearized",
     "Sentence",
     "Tree",
     "Vocabulary",
     "ambiguity_rate",
     "build_char_vocabulary",
+    "clean_tree",
     "corpus_statistics",
     "default_bucket_boundaries",
+    "delinearize",
     "generate",
+    "linearize",
     "make_dataset",
     "oov_rate",
     "parse_tree",
@@ -54,6 +59,7 @@ __all__ = [
     "read_conllu",
     "read_lexicon",
     "read_parallel",
+    "read_ptb",
     "read_text",
     "read_tsv",
     "synthetic_splits",

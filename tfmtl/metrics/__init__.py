@@ -16,6 +16,7 @@ warnings.filterwarnings(
 
 from tfmtl.metrics.accuracy import token_accuracy  # noqa: E402
 from tfmtl.metrics.bleu import BLEU, bleu_from_sums, bleu_statistics, corpus_bleu  # noqa: E402
+from tfmtl.metrics.bracket_f1 import BracketScores, bracket_scores  # noqa: E402
 from tfmtl.metrics.classification import classification_scores  # noqa: E402
 from tfmtl.metrics.span_f1 import (  # noqa: E402
     SpanScores,
@@ -30,8 +31,10 @@ from tfmtl.metrics.span_f1 import (  # noqa: E402
 
 __all__ = [
     "BLEU",
+    "BracketScores",
     "bleu_from_sums",
     "bleu_statistics",
+    "bracket_scores",
     "corpus_bleu",
     "SpanScores",
     "TypeScores",

@@ -34,6 +34,8 @@ setuptools.setup(
         "numpy>=1.26",
         # BLEU of the sequence-to-sequence tasks (tfmtl.metrics.bleu).
         "sacrebleu>=2.4",
+        # Subword vocabularies, trained at data-preparation time (tfmtl.data.subwords).
+        "sentencepiece>=0.2",
     ],
     extras_require={
         # tfmtl-sweep --executor=ray (tfmtl.runs.RayExecutor).

@@ -157,7 +157,8 @@ def make_all_step(strategy: tf.distribute.Strategy, groups: Sequence[tuple], mul
         ``train_step(iterators) -> ({loss name: (total, count)}, {callback: {name: value}})``.
     """
     model = multitask.model
-    variables = model.trainable_variables
+    # A weighting's own trainable variables (learned log-variances) follow the loss too.
+    variables = [*model.trainable_variables, *weighting.trainable_variables]
     shared_ids = {id(v) for v in multitask.shared_variables}
     hooks = [c for c in callbacks if type(c).in_step is not Callback.in_step]
 

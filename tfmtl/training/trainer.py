@@ -187,12 +187,14 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
             os.path.join(workdir, CHECKPOINT_DIR)) is not None
         model = experiment.build_model(restoring=restoring)
         _log_parameters(experiment, model)
-        optimizer = build_optimizer(t.optimizer, t.steps)
-        optimizer.build(model.model.trainable_variables)
-        state = RunState()
         weighting = make_weighting(t.weighting, experiment.tasks) if t.step == "all" else None
         if weighting is not None:
             weighting.build()
+        optimizer = build_optimizer(t.optimizer, t.steps)
+        # A weighting's trainable state (learned log-variances) trains with the model.
+        optimizer.build([*model.model.trainable_variables,
+                         *(weighting.trainable_variables if weighting is not None else ())])
+        state = RunState()
     checkpoints = Checkpoints(workdir, model.model, optimizer, state, keep=t.keep_checkpoints,
                               chief=chief, extra={"weighting": weighting} if weighting else None,
                               worker=worker_index(strategy))

@@ -74,8 +74,17 @@ class Weighting(tf.Module):
         return {}
 
 
+def global_losses(losses: Mapping[str, tf.Tensor], names: Sequence[str]) -> list[tf.Tensor]:
+    """The tasks' losses over the whole step's batch, as constants: each replica's loss is
+    its share of the global mean, so their sum over replicas (the identity on one replica).
+    What a weighting computes from them is then the same on every replica."""
+    context = tf.distribute.get_replica_context()
+    return [context.all_reduce(tf.distribute.ReduceOp.SUM, tf.stop_gradient(losses[name]))
+            for name in names]
+
+
 def make_weighting(config: ml_collections.ConfigDict, tasks: Sequence) -> Weighting:
     return WEIGHTINGS.get(config.type)(config, tasks)
 
 
-__all__ = ["WEIGHTINGS", "Weighting", "make_weighting"]
+__all__ = ["WEIGHTINGS", "Weighting", "global_losses", "make_weighting"]

@@ -77,3 +77,23 @@ class _NoExecutor:
 
     def execute(self, store, runs, event):
         return {}
+
+
+def test_a_metric_one_variant_lacks_is_not_called_failed(tmp_path):
+    # An auxiliary task's metric exists only in the variant that trains it: the baseline's
+    # finished runs show "–" for it, not "failed", and the comparison says why it is empty.
+    sweep = Sweep(MINI_CONFIG, [Variant("base"), Variant("aux", ("tasks.label.mixing_ratio=2",))],
+                  seeds=[0])
+    store = RunStore(str(tmp_path))
+    for cell in sweep.runs:
+        fill(store, cell.run, 10, f1=1.0)
+    aux = next(c.run for c in sweep.runs if c.variant == "aux")
+    metrics = store.metrics(aux.id)
+    metrics["test"]["lexicon"] = {"accuracy": 93.0}
+    write_json_atomic(store.path(aux.id, "metrics.json"), metrics)
+    report = sweep_report(sweep.execute(store, progress=False), resamples=10)
+    entry = report["metrics"]["test/lexicon/accuracy"]
+    assert entry["vs_baseline"]["aux"]["note"] == "not a metric of one side"
+    markdown = report_markdown(report, metrics=["test/lexicon/accuracy"])
+    assert "| base | – | – |" in markdown
+    assert "failed" not in markdown.split("### test lexicon accuracy")[1]

@@ -87,8 +87,11 @@ def sweep_report(result: SweepResult, *, resamples: int = 1000, confidence: floa
                 continue
             mine = per_variant[variant]
             if mine["mean"] is None or base["mean"] is None:
-                comparisons[variant] = {"difference": None,
-                                        "note": "no finished run on one side"}
+                side_failed = any(len(per_variant[v]["failed_seeds"]) == sum(
+                    e.variant == v for e in result.entries) for v in (variant, sweep.baseline))
+                comparisons[variant] = {"difference": None, "note": (
+                    "no finished run on one side" if side_failed
+                    else "not a metric of one side")}
                 continue
             comparison: dict[str, Any] = {"difference": mine["mean"] - base["mean"]}
             if split == "test":
@@ -172,8 +175,11 @@ def metric_table(report: dict[str, Any], key: str) -> str:
         mean = _number(stats["mean"])
         if stats["sd"] is not None:
             mean += f" ± {stats['sd']:.2f}"
+        # A seed whose run finished without this metric (an auxiliary task another
+        # variant lacks) is "–", not "failed".
         seeds = [f"{stats['per_seed'][str(s)]:.2f}" if str(s) in stats["per_seed"]
-                 else "failed" for s in report["sweep"]["seeds"]]
+                 else "failed" if s in stats["failed_seeds"] else "–"
+                 for s in report["sweep"]["seeds"]]
         delta, p = "", ""
         comparison = entry["vs_baseline"].get(variant)
         if comparison is not None:

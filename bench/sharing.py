@@ -76,7 +76,15 @@ def prepare_split(split_dir: str) -> str:
 
 
 def variants_of(bench: str) -> tuple[str, ...]:
-    return (*BENCHMARKS[bench][1], *SCHEMES)
+    """The benchmark config's variants (its VARIANTS: the single-task ones, then the
+    schemes it defines), in SCHEMES' order."""
+    import importlib.util
+
+    path = os.path.join(REPO, "configs", BENCHMARKS[bench][0])
+    spec = importlib.util.spec_from_file_location(f"_sharing_{bench}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return (*BENCHMARKS[bench][1], *(s for s in SCHEMES if s in module.VARIANTS))
 
 
 def build_sweep(bench: str, seeds, variants, data_dir: str, overrides=()):

@@ -42,8 +42,9 @@ setuptools.setup(
         "ray": ["ray>=2.40"],
         # bench/sharing_plot.py draws the learned sharing weights.
         "bench": ["matplotlib>=3.8"],
-        # The Ray executor's test starts a local Ray instance, so the tests need Ray too.
-        "test": ["pytest>=8", "ruff>=0.6", "import-linter>=2.1", "ray>=2.40"],
+        # The Ray executor's test starts a local Ray instance, so the tests need Ray too;
+        # the gradient weightings are tested against SciPy's solvers.
+        "test": ["pytest>=8", "ruff>=0.6", "import-linter>=2.1", "ray>=2.40", "scipy>=1.11"],
     },
     entry_points={
         "console_scripts": [

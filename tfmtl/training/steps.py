@@ -141,7 +141,9 @@ def make_all_step(strategy: tf.distribute.Strategy, groups: Sequence[tuple], mul
     A loss weighting combines the tasks' losses into one; a gradient weighting
     (``needs_gradients``) gets each task's gradient on the shared variables,
     all-reduced over replicas, and returns their combination, while each
-    task's own variables follow its own loss. Callbacks' ``in_step`` hooks run
+    task's own variables follow its own loss. A weighting that declares
+    ``needs_reevaluation`` then gets the tasks' losses on the same batches with the
+    updated weights (see :func:`_reevaluate`). Callbacks' ``in_step`` hooks run
     in the step, in replica context.
 
     Args:
@@ -165,6 +167,8 @@ def make_all_step(strategy: tf.distribute.Strategy, groups: Sequence[tuple], mul
     def replica_step(*batches):
         stats, losses, outputs = {}, {}, {}
         extras, extra_stats = [], []
+        if weighting.needs_reevaluation:
+            state = _snapshot(model.non_trainable_variables)
         with tf.GradientTape(persistent=bool(hooks) or weighting.needs_gradients) as tape:
             for group, batch in zip(groups, batches, strict=True):
                 key = tuple(task.name for task in group)
@@ -195,6 +199,9 @@ def make_all_step(strategy: tf.distribute.Strategy, groups: Sequence[tuple], mul
             if result:
                 in_step[type(callback).__name__] = result
         _apply(optimizer, grads, variables)
+        if weighting.needs_reevaluation:
+            weighting.update_after_step(losses, _reevaluate(groups, batches, model,
+                                                            input_names, state))
         return stats, in_step
 
     @tf.function
@@ -206,6 +213,37 @@ def make_all_step(strategy: tf.distribute.Strategy, groups: Sequence[tuple], mul
         return _reduce(strategy, stats), reduced
 
     return train_step
+
+
+def _snapshot(variables) -> list:
+    return [tf.identity(v.value) for v in variables]
+
+
+def _reevaluate(groups, batches, model, input_names, state) -> dict:
+    """Each task's loss on the step's `batches` with the updated weights (forward only).
+
+    The forward passes replay the step's own: in training mode (as the losses before the
+    update were taken, and as FAMO's official code re-evaluates), with the model's
+    non-trainable state (its dropout seed generators, running statistics) set back to
+    `state`, its value when the step began, so every layer draws the dropout masks the
+    step's passes drew and starts from the statistics they started from. A loss's change
+    is then the update's alone: fresh masks (the official code's) would add the difference
+    of two dropout draws, often larger than one step's progress, and inference mode the
+    gap between dropout and none. The state is put back afterwards, so the run goes on as
+    it would without this; both are functions of the checkpointed state, so a resumed run
+    replays them bit for bit."""
+    variables = model.non_trainable_variables
+    after = _snapshot(variables)
+    for variable, value in zip(variables, state, strict=True):
+        variable.assign(value)
+    losses = {}
+    for group, batch in zip(groups, batches, strict=True):
+        outputs = model({name: batch[name] for name in input_names}, training=True)
+        losses.update(task_losses(group, batch, outputs, {}))
+    losses = {name: tf.stop_gradient(value) for name, value in losses.items()}
+    for variable, value in zip(variables, after, strict=True):
+        variable.assign(value)
+    return losses
 
 
 def _gradient_combination(tape, losses, total, extra, variables, shared_ids, weighting):

@@ -3,7 +3,9 @@
 A weighting sees, at every ``all`` step, each task's loss (its named losses
 summed, each the global mean over the step's batch) and returns the loss to
 minimise; one that declares ``needs_gradients`` instead combines the tasks'
-gradients on the shared variables (all-reduced over replicas first). Its
+gradients on the shared variables (all-reduced over replicas first). One that
+declares ``needs_reevaluation`` also sees, after the model's update, each
+task's loss on the same batches again (:meth:`update_after_step`). Its
 state is a set of ``tf.Variable``s it creates in :meth:`build`, saved with
 every checkpoint. Add one by writing a module in this package:
 
@@ -37,6 +39,10 @@ class Weighting(tf.Module):
 
     #: Whether :meth:`combine_gradients` (per-task gradients) replaces :meth:`combine`.
     needs_gradients = False
+    #: Whether the ``all`` step, once the optimizer has applied the update, evaluates the
+    #: tasks' losses again on the step's batches (forward only) and calls
+    #: :meth:`update_after_step`.
+    needs_reevaluation = False
     #: Whether it reads the tasks' ``loss_weight`` (a weight set with one that does not is a
     #: config error).
     reads_loss_weight = False
@@ -67,6 +73,14 @@ class Weighting(tf.Module):
                           gradients: Mapping[str, list]) -> list:
         """For ``needs_gradients``: the update direction of the shared variables from each
         task's (all-reduced) gradients on them; None entries are variables a task misses."""
+        raise NotImplementedError
+
+    def update_after_step(self, losses_before: Mapping[str, tf.Tensor],
+                          losses_after: Mapping[str, tf.Tensor]) -> None:
+        """For ``needs_reevaluation``: updates the state from each task's loss on the step's
+        batches before the model's update (what :meth:`combine` saw) and after it (in
+        replica context; each, as in :meth:`combine`, this replica's share of the global
+        mean: see :func:`global_losses`)."""
         raise NotImplementedError
 
     def metrics(self) -> dict[str, tf.Tensor]:

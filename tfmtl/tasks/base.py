@@ -12,7 +12,7 @@ import ml_collections
 import numpy as np
 
 from tfmtl.config import ConfigError
-from tfmtl.data import Sentence, Vocabulary
+from tfmtl.data import DataError, Sentence, Vocabulary
 from tfmtl.data.sentiment import SST_LABELS, parse_class_files
 from tfmtl.tasks import data_source
 
@@ -52,6 +52,9 @@ class Task:
     # The fields of an example the task reads (each in its encoder's language); validation
     # rejects a type that reads a field no model input provides (tfmtl.data.featurizer.FIELDS).
     input_fields: ClassVar[tuple[str, ...]] = ("words",)
+    # The metrics of :meth:`metric_names` that are better lower (perplexity); every other
+    # is better higher. Δm (tfmtl.metrics.delta_m) reads it for each task's main metric.
+    lower_is_better: ClassVar[tuple[str, ...]] = ()
     # Whether :meth:`predict` gives one row per token ([batch, time, ...]) rather than per
     # sentence; the evaluator trims token rows to each sentence's length.
     predicts_tokens: ClassVar[bool] = False
@@ -60,6 +63,9 @@ class Task:
     reads_final_states: ClassVar[bool] = False
     # Whether an export serves the task unless told otherwise (auxiliary tasks: False).
     exported_by_default: ClassVar[bool] = True
+    # Whether the type reads `data.missing` (a label value marking unlabelled training
+    # examples, left out of its loss); set for another type it is a config error.
+    reads_missing_labels: ClassVar[bool] = False
     # What an export serves for this task: output key -> (dtype, shape, doc); the export
     # prefixes each key with the task's name (``pos_labels``).
     serving_schema: ClassVar[dict[str, tuple[str, str, str]]] = {}
@@ -117,6 +123,9 @@ class Task:
         if data.format == "sst" and data.sst not in SST_LABELS:
             raise ConfigError(f"{key}.data.sst", f"{data.sst!r} is not one of "
                               f"{', '.join(SST_LABELS)}")
+        if data.missing and not cls.reads_missing_labels:
+            raise ConfigError(f"{key}.data.missing", f"task type {entry.type!r} has no labels "
+                              "to leave out; only tagging and classification read it")
         if data.phrases and data.format != "sst":
             raise ConfigError(f"{key}.data.phrases", "only SST trees have labelled phrases")
         if data.format == "synthetic":
@@ -180,7 +189,8 @@ class Task:
 
     @classmethod
     def metric_names(cls) -> tuple[str, ...]:
-        """Dev metrics this type can report (higher is better)."""
+        """Dev metrics this type can report (higher is better, except
+        :attr:`lower_is_better`)."""
         raise NotImplementedError
 
     def layer(self, num_layers: int) -> int:
@@ -197,8 +207,25 @@ class Task:
     # Data -----------------------------------------------------------------
 
     def read(self, split: str) -> list[Sentence]:
-        """The task's sentences of one split ([] when it has none)."""
-        return data_source.load_split(self.config.data, split)
+        """The task's sentences of one split ([] when it has none).
+
+        Raises:
+            DataError: a dev or test sentence has a label marked missing (``data.missing``
+                applies to training data: an unlabelled example cannot be scored).
+        """
+        sentences = data_source.load_split(self.config.data, split)
+        if self.config.data.missing and split != "train":
+            for sentence in sentences:
+                if self.has_missing_label(sentence):
+                    raise DataError(sentence.path, sentence.line,
+                                    f"{split} sentence with a label marked missing "
+                                    f"({self.config.data.missing!r}, data.missing of task "
+                                    f"{self.name!r}): dev and test data must be fully labelled")
+        return sentences
+
+    def has_missing_label(self, sentence: Sentence) -> bool:
+        """Whether `sentence` lacks a label of this task (``data.missing``)."""
+        return False
 
     def build_labels(self, train: Sequence[Sentence]) -> Vocabulary:
         """Builds (and keeps) the label vocabulary from the training sentences."""

@@ -50,6 +50,7 @@ class Classification(Task):
     """
 
     target_key = "label"
+    reads_missing_labels = True
     serving_schema = {
         "labels": ("string", "[batch]", "label of each sentence, \"\" without tokens"),
         "scores": ("float32", "[batch]", "probability of the label"),
@@ -86,11 +87,17 @@ class Classification(Task):
             raise DataError(sentence.path, sentence.line, "sentence has no label")
         return sentence.label
 
+    def has_missing_label(self, sentence: Sentence) -> bool:
+        return bool(self.config.data.missing) and sentence.label == self.config.data.missing
+
     def build_labels(self, train: Sequence[Sentence]) -> Vocabulary:
-        self.labels = Vocabulary.build((self.label(s) for s in train), pad=False, oov=True)
+        self.labels = Vocabulary.build((self.label(s) for s in train
+                                        if not self.has_missing_label(s)), pad=False, oov=True)
         return self.labels
 
     def encode_target(self, sentence: Sentence) -> dict[str, np.ndarray]:
+        if self.has_missing_label(sentence):  # Unlabelled: -1, out of the loss.
+            return {"label": np.int32(-1)}
         return {"label": np.int32(self.labels.lookup(self.label(sentence)))}
 
     def build_head(self, features):
@@ -98,6 +105,11 @@ class Classification(Task):
 
     def losses(self, batch, outputs):
         logits = outputs["logits"]
+        if self.config.data.missing:  # Unlabelled sentences (-1) are out of the loss.
+            labelled = tf.cast(batch["label"] >= 0, logits.dtype)
+            xent = tf.nn.sparse_softmax_cross_entropy_with_logits(
+                labels=tf.maximum(batch["label"], 0), logits=logits)
+            return {self.name: Loss(tf.reduce_sum(xent * labelled), tf.reduce_sum(labelled))}
         xent = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=batch["label"], logits=logits)
         return {self.name: Loss(tf.reduce_sum(xent), tf.cast(tf.shape(xent)[0], logits.dtype))}
 

@@ -41,6 +41,11 @@ def data_config() -> ml_collections.ConfigDict:
     c.sst = "fine"  # For "sst": "fine" (root label 0-4) or "binary" (neutral dropped).
     c.phrases = False  # For "sst": every labelled phrase of a training tree is an example too.
     c.encoding = "utf-8"  # The files' text encoding (e.g. "cp1252"); bad bytes are an error.
+    # A label value that marks a token (tagging) or a sentence (classification) of the
+    # training data as unlabelled for this task: it is left out of the task's loss, not
+    # dropped (the sentence still trains the tasks that read it too). "" = none; e.g. "_",
+    # CoNLL-U's empty value. Dev and test data must be fully labelled.
+    c.missing = ""
     return c
 
 

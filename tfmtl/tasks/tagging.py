@@ -46,6 +46,7 @@ class Tagging(Task):
 
     target_key = "tags"
     predicts_tokens = True
+    reads_missing_labels = True
     serving_schema = {
         "labels": ("string", "[batch, T]", "label of each token, \"\" past the end"),
         "scores": ("float32", "[batch, T]", "probability of each token's label"),
@@ -117,9 +118,15 @@ class Tagging(Task):
     def tags(self, sentence: Sentence) -> tuple[str, ...]:
         return sentence.column(self.config.data.column)
 
+    def has_missing_label(self, sentence: Sentence) -> bool:
+        missing = self.config.data.missing
+        return bool(missing) and missing in self.tags(sentence)
+
     def build_labels(self, train: Sequence[Sentence]) -> Vocabulary:
+        missing = self.config.data.missing
         self.labels = Vocabulary.build(
-            (tag for sentence in train for tag in self.tags(sentence)), pad=False, oov=True
+            (tag for sentence in train for tag in self.tags(sentence)
+             if not missing or tag != missing), pad=False, oov=True
         )
         return self.labels
 
@@ -129,7 +136,11 @@ class Tagging(Task):
         return is_span_tagset(t for t in self.labels.tokens if t != Vocabulary.OOV)
 
     def encode_target(self, sentence: Sentence) -> dict[str, np.ndarray]:
-        return {"tags": self.labels.encode(self.tags(sentence))}
+        tags = self.tags(sentence)
+        ids = self.labels.encode(tags)
+        if self.config.data.missing:  # Unlabelled tokens: -1, out of the loss.
+            ids[np.asarray(tags, dtype=object) == self.config.data.missing] = -1
+        return {"tags": ids}
 
     def build_head(self, features):
         x = features.output(self.config.layer)
@@ -158,6 +169,19 @@ class Tagging(Task):
         logits = outputs["logits"]
         tags = batch["tags"]
         mask = tf.sequence_mask(batch["lengths"], tf.shape(tags)[1], dtype=logits.dtype)
+        if self.config.data.missing:
+            # Unlabelled tokens (-1) are out of the loss; a batch without a labelled token
+            # gives a zero total and count (the step's loss is total / max(count, 1)).
+            labelled = tf.cast(tags >= 0, logits.dtype)
+            tags = tf.maximum(tags, 0)
+            if self.config.output == "crf":
+                # A CRF scores whole label sequences: a sentence with an unlabelled token
+                # is left out of its loss.
+                complete = tf.reduce_min(labelled + (1.0 - mask), axis=1)
+                likelihood = crf_log_likelihood(logits, tags, batch["lengths"], outputs["crf"])
+                return {self.name: Loss(-tf.reduce_sum(likelihood * complete),
+                                        tf.reduce_sum(mask * complete[:, None]))}
+            mask *= labelled
         if self.config.output == "crf":
             # The sentences' negative log-likelihood, averaged per token like the softmax's.
             likelihood = crf_log_likelihood(logits, tags, batch["lengths"], outputs["crf"])

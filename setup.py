@@ -40,11 +40,14 @@ setuptools.setup(
     extras_require={
         # tfmtl-sweep --executor=ray (tfmtl.runs.RayExecutor).
         "ray": ["ray>=2.40"],
-        # bench/sharing_plot.py draws the learned sharing weights.
+        # bench/sharing_plot.py draws the learned sharing weights; tfmtl.grouping.plots
+        # the grouping heatmap and budget curve.
         "bench": ["matplotlib>=3.8"],
         # The Ray executor's test starts a local Ray instance, so the tests need Ray too;
-        # the gradient weightings are tested against SciPy's solvers.
-        "test": ["pytest>=8", "ruff>=0.6", "import-linter>=2.1", "ray>=2.40", "scipy>=1.11"],
+        # the gradient weightings are tested against SciPy's solvers; the grouping tests
+        # draw the heatmap and budget curve (tfmtl.grouping.plots).
+        "test": ["pytest>=8", "ruff>=0.6", "import-linter>=2.1", "ray>=2.40", "scipy>=1.11",
+                 "matplotlib>=3.8"],
     },
     entry_points={
         "console_scripts": [

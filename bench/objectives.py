@@ -42,6 +42,10 @@ BENCHMARKS = {
 }
 
 _BENCH = flags.DEFINE_enum("bench", None, list(BENCHMARKS), "The benchmark.")
+_SHARED = flags.DEFINE_string(
+    "shared_data", os.environ.get("TFMTL_SHARED_DATA", SHARED), "The folder of the shared "
+    "corpora (conll2000/, ud_english_ewt/, sentence_polarity/, ...; default "
+    "$TFMTL_SHARED_DATA, else ../shared/data beside the repository).")
 _SEEDS = flags.DEFINE_list("seeds", ["0"], "Seeds.")
 _VARIANTS = flags.DEFINE_list("variants", [], "Variants (default: all of the benchmark's).")
 _OVERRIDES = flags.DEFINE_multi_string("override", [], "Extra KEY=VALUE for every run.")
@@ -61,16 +65,16 @@ _RESULTS = flags.DEFINE_string(
 flags.mark_flag_as_required("bench")
 
 
-def prepare_polarity(split_dir: str) -> str:
+def prepare_polarity(split_dir: str, shared: str = SHARED) -> str:
     """Writes the deduplicated MR/SUBJ/SST split and the SST-train lexicon (once)."""
     done = os.path.join(split_dir, "lexicon.tsv")
     if not os.path.isfile(done):
         data = [sys.executable, "-m", "tfmtl.cli.data"]
         corpora = os.path.join(REPO, "configs", "sentiment_corpora.py")
         subprocess.run([*data, "split", f"--config={corpora}", f"--out={split_dir}",
-                        f"--config.data_dir={os.path.abspath(SHARED)}"], check=True, cwd=REPO)
+                        f"--config.data_dir={os.path.abspath(shared)}"], check=True, cwd=REPO)
         subprocess.run([*data, "lexicon", f"--out={done}",
-                        os.path.join(SHARED, "sst", "train.txt")], check=True, cwd=REPO)
+                        os.path.join(shared, "sst", "train.txt")], check=True, cwd=REPO)
     return os.path.abspath(split_dir)
 
 
@@ -102,7 +106,10 @@ def main(argv):
     )
 
     bench = _BENCH.value
-    data_dir = BENCHMARKS[bench][3] or prepare_polarity(_SPLIT_DIR.value)
+    shared = os.path.abspath(_SHARED.value)
+    folder = BENCHMARKS[bench][3]
+    data_dir = (os.path.join(shared, os.path.relpath(folder, SHARED)) if folder
+                else prepare_polarity(_SPLIT_DIR.value, shared))
     try:
         sweep = build_sweep(bench, [int(s) for s in _SEEDS.value], _VARIANTS.value,
                             os.path.abspath(data_dir), _OVERRIDES.value)

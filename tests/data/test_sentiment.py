@@ -5,7 +5,7 @@ import pytest
 from tests.seams.common import tiny
 from tfmtl.config import ConfigError
 from tfmtl.data import DataError
-from tfmtl.data.sentiment import parse_class_files, read_class_files, read_sst
+from tfmtl.data.sentiment import parse_class_files, read_class_files, read_sst, sst_lexicon
 from tfmtl.experiment import task_config
 from tfmtl.tasks import data_source
 from tfmtl.training.validation import validate
@@ -69,6 +69,19 @@ def _config(tmp_path, **data):
     values.update(data)
     config.tasks.mr = task_config("classification", data=values)
     return config
+
+
+def test_the_lexicon_takes_single_word_phrases_with_strong_labels_only(tmp_path):
+    trees = tmp_path / "train.txt"
+    # Strong words at any depth (0 and 4) enter, lowercased; weak ones (1, 3),
+    # neutral ones (2) and multi-word phrases with strong labels do not; a word seen with
+    # both strong labels keeps both.
+    trees.write_text(
+        "(4 (4 Great) (3 (2 fun) (0 (0 AWFUL) (2 .))))\n"
+        "(0 (0 (0 Dull) (1 slow)) (4 (4 great) (0 great)))\n"
+        "(3 (3 nice) (2 film))\n\n", encoding="utf-8")
+    assert sst_lexicon(trees) == {"great": {"positive", "negative"},
+                                  "awful": {"negative"}, "dull": {"negative"}}
 
 
 def test_configs_point_at_the_files_unchanged(tmp_path):

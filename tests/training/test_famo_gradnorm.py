@@ -12,12 +12,12 @@ import tensorflow as tf
 from tests.cli_helpers import (
     TINY_CONFIG,
     checkpoint_values,
-    logged_scalars,
     run_binary,
     train_killed_and_resumed,
 )
 from tests.seams.common import tiny
-from tests.training.test_loss_weightings import NAMES, _weighting
+from tests.training.weighting_helpers import NAMES, train_and_restore
+from tests.training.weighting_helpers import make_weighting as _weighting
 from tfmtl.config import ConfigError
 from tfmtl.training import trainer, validate
 from tfmtl.training.trainer import train_and_evaluate
@@ -178,20 +178,8 @@ def test_config_errors_name_the_key(kind, key, value):
 
 @pytest.mark.parametrize("kind", ["famo", pytest.param("gradnorm", marks=pytest.mark.slow)])
 def test_each_trains_on_the_all_step_and_checkpoints_its_state(tmp_path, kind):
-    config = tiny(steps=6, eval_every=6, log_every=3, checkpoint_every=6, step="all")
-    config.training.weighting.type = kind
-    resolved = validate(config)
-    workdir = tmp_path / "run"
-    train_and_evaluate(resolved, str(workdir))
-    scalars = logged_scalars(workdir)
-    names = list(resolved.tasks)
-    restored = _weighting(kind, names, **{k: v for k, v in resolved.training.weighting.items()
-                                          if k != "type"})
-    tf.train.Checkpoint(weighting=restored).restore(tf.train.latest_checkpoint(
-        os.path.join(workdir, "checkpoints"))).expect_partial()
     # The state restored from the last checkpoint is what the run logged at its last step.
-    for key, value in restored.metrics().items():
-        assert float(value) == pytest.approx(scalars[f"weighting/{key}"][6], rel=1e-5), key
+    restored, scalars, names = train_and_restore(tmp_path, kind)
     weights = np.array([scalars[f"weighting/{name}/weight"][6] for name in names])
     assert np.all(np.isfinite(weights)) and np.all(weights > 0)
     assert int(restored.steps) == 6

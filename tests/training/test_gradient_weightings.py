@@ -2,19 +2,14 @@
 on fresh random task gradients, against their defining properties, and in short ``all``
 runs (they train, log their weights and gradient cosines, and checkpoint their state)."""
 
-import os
 
-import ml_collections
 import numpy as np
 import pytest
 import tensorflow as tf
 from scipy import optimize
 
-from tests.cli_helpers import logged_scalars
-from tests.seams.common import tiny
+from tests.training.weighting_helpers import NAMES, make_weighting, train_and_restore
 from tfmtl.config import ConfigError
-from tfmtl.training import validate
-from tfmtl.training.trainer import train_and_evaluate
 from tfmtl.training.weightings import WEIGHTINGS
 from tfmtl.training.weightings.aligned_mtl import aligned_alpha
 from tfmtl.training.weightings.cagrad import cagrad_alpha
@@ -28,24 +23,10 @@ from tfmtl.training.weightings.mgda import min_norm_weights
 from tfmtl.training.weightings.nash_mtl import nash_alpha
 from tfmtl.training.weightings.pcgrad import pcgrad_coefficients
 
-NAMES = ("a", "b", "c")
 SHAPES = ((2, 3), (4,), (5,))  # The shared variables: 15 numbers in all.
 
 
-class _Task:
-    def __init__(self, name):
-        self.name = name
-        self.config = ml_collections.ConfigDict({"loss_weight": 1.0})
-
-
-def _weighting(kind, names=NAMES, **keys):
-    cls = WEIGHTINGS.get(kind)
-    config = cls.default_config()
-    config.type = kind
-    config.update(keys)
-    weighting = cls(config, [_Task(n) for n in names])
-    weighting.build()
-    return weighting
+_weighting = make_weighting
 
 
 def _graph(fn, *args):
@@ -334,20 +315,8 @@ GRADIENT_KINDS = ("pcgrad", "mgda", "imtl", "cagrad", "aligned_mtl", "nash_mtl")
 @pytest.mark.parametrize("kind", [
     "mgda", *(pytest.param(k, marks=pytest.mark.slow) for k in GRADIENT_KINDS if k != "mgda")])
 def test_each_trains_on_the_all_step_and_checkpoints_its_state(tmp_path, kind):
-    config = tiny(steps=6, eval_every=6, log_every=3, checkpoint_every=6, step="all")
-    config.training.weighting.type = kind
-    resolved = validate(config)
-    workdir = tmp_path / "run"
-    train_and_evaluate(resolved, str(workdir))
-    scalars = logged_scalars(workdir)
-    names = list(resolved.tasks)
-    restored = _weighting(kind, names, **{k: v for k, v in resolved.training.weighting.items()
-                                          if k != "type"})
-    tf.train.Checkpoint(weighting=restored).restore(tf.train.latest_checkpoint(
-        os.path.join(workdir, "checkpoints"))).expect_partial()
+    restored, scalars, names = train_and_restore(tmp_path, kind)
     assert int(restored.step) == 6
-    for key, value in restored.metrics().items():
-        assert float(value) == pytest.approx(scalars[f"weighting/{key}"][6], rel=1e-5), key
     for name in names:
         assert np.isfinite(scalars[f"weighting/{name}/weight"][6])
     cosines = [v[6] for k, v in scalars.items() if k.startswith("weighting/cosine/")]

@@ -1,37 +1,16 @@
 """The loss-only weightings against their formulas over a sequence of losses, and each in a
 short ``all`` run (trains, logs its weights, checkpoints its state)."""
 
-import os
-
 import ml_collections
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from tests.cli_helpers import logged_scalars
-from tests.seams.common import tiny
+from tests.training.weighting_helpers import NAMES, make_weighting, train_and_restore
 from tfmtl.config import ConfigError
-from tfmtl.training import validate
-from tfmtl.training.trainer import train_and_evaluate
 from tfmtl.training.weightings import WEIGHTINGS
 
-NAMES = ("a", "b", "c")
-
-
-class _Task:
-    def __init__(self, name):
-        self.name = name
-        self.config = ml_collections.ConfigDict({"loss_weight": 1.0})
-
-
-def _weighting(kind, names=NAMES, **keys):
-    cls = WEIGHTINGS.get(kind)
-    config = cls.default_config()
-    config.type = kind
-    config.update(keys)
-    weighting = cls(config, [_Task(n) for n in names])
-    weighting.build()
-    return weighting
+_weighting = make_weighting
 
 
 def _losses(values):
@@ -119,22 +98,8 @@ def test_rlw_draws_softmax_normal_weights_from_seed_and_step():
 @pytest.mark.parametrize("kind", [
     "uncertainty", *(pytest.param(k, marks=pytest.mark.slow) for k in ("dwa", "rlw", "gls"))])
 def test_each_trains_on_the_all_step_and_checkpoints_its_state(tmp_path, kind):
-    config = tiny(steps=6, eval_every=6, log_every=3, checkpoint_every=6, step="all")
-    config.training.weighting.type = kind
-    if kind == "dwa":
-        config.training.weighting.period = 1
-    resolved = validate(config)
-    workdir = tmp_path / "run"
-    train_and_evaluate(resolved, str(workdir))
-    scalars = logged_scalars(workdir)
-    names = list(resolved.tasks)
-    # The state restored from the last checkpoint is what the run logged at its last step.
-    restored = _weighting(kind, names, **{k: v for k, v in resolved.training.weighting.items()
-                                          if k != "type"})
-    tf.train.Checkpoint(weighting=restored).restore(tf.train.latest_checkpoint(
-        os.path.join(workdir, "checkpoints"))).expect_partial()
-    for key, value in restored.metrics().items():
-        assert float(value) == pytest.approx(scalars[f"weighting/{key}"][6], rel=1e-5), key
+    restored, scalars, names = train_and_restore(
+        tmp_path, kind, **({"period": 1} if kind == "dwa" else {}))
     for name in names:
         weight = scalars[f"weighting/{name}/weight"][6]
         assert np.isfinite(weight) and weight > 0

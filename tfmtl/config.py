@@ -30,7 +30,8 @@ ConfigDict = ml_collections.ConfigDict
 # schema keys; validation checks each entry against its own schema.
 USER_NAMED = ("config.tasks", "config.model.embeddings", "config.model.encoders",
               "config.model.decoders", "config.model.schemes", "config.training.callbacks",
-              "config.training.weighting", "config.training.sampler")
+              "config.training.weighting", "config.training.sampler",
+              "config.training.baselines")
 
 
 class ConfigError(ValueError):
@@ -137,6 +138,10 @@ def base_config() -> ConfigDict:
     # alternation); "all": each step takes one batch of every group (tasks reading the same
     # sentences form one) and combines their losses through the weighting.
     c.training.step = "sampled"
+    # Keras dtype policy of the model: "float32", "mixed_bfloat16" or "mixed_float16"
+    # (computations in 16 bits, variables, losses and outputs in float32; "mixed_float16"
+    # adds dynamic loss scaling). The fused LSTM runs in float32 either way.
+    c.training.mixed_precision = "float32"
     c.training.weighting = ConfigDict()
     # For step "all": "equal" (sum of the losses) or "static" (weighted by loss_weight); the
     # weighting's own keys sit beside `type` (tfmtl/training/weightings/).
@@ -153,8 +158,13 @@ def base_config() -> ConfigDict:
     # "" only when there is a single task. (Config sections list keys sorted, not as written.)
     c.training.reference_task = ""
     # The dev score of the best checkpoint and early stopping: "reference" (the reference
-    # task's main metric) or "mean" (the mean of every exported task's main dev metric).
+    # task's main metric), "mean" (the mean of every exported task's main dev metric) or
+    # "delta_m" (Δm over `baselines`: the mean relative gain over single-task baselines).
     c.training.select = "reference"
+    # Task name -> the dev value of its main metric in a single-task baseline run (float).
+    # Δm averages over these tasks; every exported task needs one. Required by select
+    # "delta_m"; with another select, the dev Δm is only logged. Empty = none.
+    c.training.baselines = ConfigDict()
     c.training.optimizer = ConfigDict()
     c.training.optimizer.type = "adam"  # "adam" or "sgd".
     c.training.optimizer.learning_rate = 1e-3  # Peak learning rate.
@@ -273,11 +283,12 @@ def to_json(config: ConfigDict) -> str:
     return json.dumps(config.to_dict(), indent=2, sort_keys=False) + "\n"
 
 
-#: The config sections plug-ins own (their keys come from the plug-in a config names): a
-#: config file need not hold them for a ``--config.KEY=VALUE`` override to set one of their
-#: keys (see tfmtl.training.validation.apply_plugin_overrides).
+#: The config sections plug-ins own (their keys come from the plug-in a config names), and
+#: ``training.baselines`` (its keys are task names): a config file need not hold them for a
+#: ``--config.KEY=VALUE`` override to set one of their keys (see
+#: tfmtl.training.validation.apply_plugin_overrides).
 PLUGIN_SECTIONS = ("model.schemes.", "training.callbacks.", "training.weighting.",
-                   "training.sampler.")
+                   "training.sampler.", "training.baselines.")
 
 
 def check_key_path(config: ConfigDict, path: str) -> None:

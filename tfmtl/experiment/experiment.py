@@ -99,7 +99,8 @@ class Experiment:
         With ``vectors`` set, the word embedding starts from the vector file (read
         again here, not stored in the workdir: the checkpoint holds the weights),
         unless ``restoring``: a model whose weights a checkpoint is about to
-        overwrite (evaluation, export) does not need the file.
+        overwrite (evaluation, export) does not need the file. Its layers take the dtype
+        policy of ``training.mixed_precision``.
         """
         e = language_config(self.config)
         word_vectors = None
@@ -111,7 +112,8 @@ class Experiment:
             logging.info("word vectors: %d of %d vocabulary words found in %s", found,
                          len(self.featurizer.words), e.vectors)
         return build_multitask_model(self.config.model, self.tasks, self.featurizer,
-                                     seed=self.config.seed, word_vectors=word_vectors)
+                                     seed=self.config.seed, word_vectors=word_vectors,
+                                     dtype_policy=self.config.training.mixed_precision)
 
     def save_vocabularies(self, workdir: str) -> None:
         vocab_dir = os.path.join(workdir, VOCAB_DIR)

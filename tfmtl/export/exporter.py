@@ -113,7 +113,9 @@ def load_stock_model(workdir: str, checkpoint: str = "best", experiment=None):
     (:class:`tfmtl.layers.lstm.export_lstm.ExportLSTM`: TensorFlow's fused
     ``BlockLSTMV2`` kernel at inference) whatever implementation trained it;
     every implementation keeps the Keras weights, so the checkpoint loads as it
-    is. Its bidirectional layers are the implementation's
+    is; and in float32, whatever ``training.mixed_precision`` trained it (a
+    mixed-precision model keeps float32 variables). Its bidirectional layers are the
+    implementation's
     (:class:`~tfmtl.layers.lstm.export_lstm.ExportBidirectional`: both
     directions side by side), and once the weights are loaded every export LSTM
     copies its kernels into ``BlockLSTMV2``'s layout
@@ -138,6 +140,8 @@ def load_stock_model(workdir: str, checkpoint: str = "best", experiment=None):
     config = experiment.config.copy_and_resolve_references()
     for stack in (*config.model.encoders.values(), *config.model.decoders.values()):
         stack.lstm = EXPORT_LSTM
+    # Served in float32 whatever the training's policy: the variables are float32 either way.
+    config.training.mixed_precision = "float32"
     experiment = Experiment(config, experiment.tasks, experiment.featurizer)
     model = experiment.build_model(restoring=True)
     path = restore_model(workdir, model.model, checkpoint)

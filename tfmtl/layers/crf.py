@@ -15,6 +15,8 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from tfmtl.layers.precision import float32_under_mixed_policy
+
 
 @keras.saving.register_keras_serializable(package="tfmtl")
 class CRF(keras.layers.Layer):
@@ -32,7 +34,7 @@ class CRF(keras.layers.Layer):
     """
 
     def __init__(self, num_tags: int, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(**float32_under_mixed_policy(kwargs))
         self.supports_masking = True  # Takes the masked emissions; returns no mask.
         if num_tags < 1:
             raise ValueError(f"num_tags must be at least 1, got {num_tags}")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from tfmtl.layers.precision import float32_under_mixed_policy
+
 
 @keras.saving.register_keras_serializable(package="tfmtl")
 class DomainLoss(keras.layers.Layer):
@@ -18,7 +20,7 @@ class DomainLoss(keras.layers.Layer):
     """
 
     def __init__(self, domain: int, weight: float = 1.0, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(**float32_under_mixed_policy(kwargs))
         if domain < 0:
             raise ValueError(f"domain must be >= 0, got {domain}")
         self.domain = domain

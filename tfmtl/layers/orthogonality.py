@@ -5,6 +5,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from tfmtl.layers.precision import float32_under_mixed_policy
+
 
 @keras.saving.register_keras_serializable(package="tfmtl")
 class Orthogonality(keras.layers.Layer):
@@ -31,7 +33,7 @@ class Orthogonality(keras.layers.Layer):
     """
 
     def __init__(self, weight: float = 1.0, normalize: bool = False, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(**float32_under_mixed_policy(kwargs))
         self.weight = weight
         self.normalize = normalize
         # The mask comes in as an argument; the scalar penalty carries none.

@@ -5,6 +5,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from tfmtl.layers.precision import float32_under_mixed_policy
+
 
 class WeightDistance(keras.layers.Layer):
     """``weight * sum over pairs of ||W_a - W_b||^2``, summed over corresponding weights.
@@ -26,7 +28,7 @@ class WeightDistance(keras.layers.Layer):
     """
 
     def __init__(self, groups, weight: float, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(**float32_under_mixed_policy(kwargs))
         pairs = []
         for a in range(len(groups)):
             for b in range(a + 1, len(groups)):

@@ -18,6 +18,7 @@ from tfmtl.metrics.accuracy import token_accuracy  # noqa: E402
 from tfmtl.metrics.bleu import BLEU, bleu_from_sums, bleu_statistics, corpus_bleu  # noqa: E402
 from tfmtl.metrics.bracket_f1 import BracketScores, bracket_scores  # noqa: E402
 from tfmtl.metrics.classification import classification_scores  # noqa: E402
+from tfmtl.metrics.delta_m import DeltaM, delta_m  # noqa: E402
 from tfmtl.metrics.span_f1 import (  # noqa: E402
     SpanScores,
     TypeScores,
@@ -36,11 +37,13 @@ __all__ = [
     "bleu_statistics",
     "bracket_scores",
     "corpus_bleu",
+    "DeltaM",
     "SpanScores",
     "TypeScores",
     "bio_to_iobes",
     "classification_scores",
     "conlleval_report",
+    "delta_m",
     "evaluate_conll_file",
     "iobes_to_bio",
     "is_span_tagset",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Mapping, Sequence
 
@@ -21,6 +22,8 @@ LOSSES = "losses"
 #: The model's output key of the sharing schemes' per-task losses ({task: {name: loss}}).
 TASK_LOSSES = "task_losses"
 RESERVED_OUTPUTS = (LOSSES, TASK_LOSSES)
+#: The Keras dtype policies a model is built with (``config.training.mixed_precision``).
+DTYPE_POLICIES = ("float32", "mixed_bfloat16", "mixed_float16")
 
 
 @dataclasses.dataclass
@@ -104,6 +107,33 @@ def embed(embedding_config: ml_collections.ConfigDict, inputs: Mapping, featuriz
     return keras.layers.Dropout(e.dropout, seed=seed, name="embedding_dropout")(x)
 
 
+@contextlib.contextmanager
+def dtype_policy_scope(policy: str):
+    """Makes `policy` Keras' default dtype policy while the block runs, then restores the
+    previous one: the layers built in the block take it. Keras keeps the default per thread.
+    """
+    if policy not in DTYPE_POLICIES:
+        raise ValueError(f"unknown dtype policy {policy!r}; known: {', '.join(DTYPE_POLICIES)}")
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(policy)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def _as_float32(outputs, name: str):
+    """`outputs` (a nested dict of KerasTensors) with every floating tensor of another
+    dtype cast to float32, each by a float32 layer named after its key."""
+    if isinstance(outputs, Mapping):
+        return {key: _as_float32(value, f"{name}_{key}") for key, value in outputs.items()}
+    dtype = keras.backend.standardize_dtype(outputs.dtype)
+    if not keras.backend.is_float_dtype(dtype) or dtype == "float32":
+        return outputs
+    return keras.layers.Activation("linear", dtype="float32",
+                                   name=f"{name.replace('/', '_')}_float32")(outputs)
+
+
 def _variable_split(task_models: Mapping[str, keras.Model]) -> tuple[list, dict]:
     """Variables on the gradient path of more than one task's outputs, and each task's own."""
     owners: dict[int, list[str]] = {}
@@ -120,8 +150,15 @@ def _variable_split(task_models: Mapping[str, keras.Model]) -> tuple[list, dict]
 
 def build_multitask_model(model_config: ml_collections.ConfigDict, tasks: Sequence,
                           featurizer: Featurizer, *, seed: int = 0,
-                          word_vectors: np.ndarray | None = None) -> MultiTaskModel:
+                          word_vectors: np.ndarray | None = None,
+                          dtype_policy: str = "float32") -> MultiTaskModel:
     """Builds the embeddings, each encoder by its sharing scheme, and every task's head.
+
+    With a mixed `dtype_policy` every layer computes in its 16-bit type and keeps float32
+    variables, except those that compute in float32 whatever the policy (the fused LSTM,
+    whose native kernel is float32 only; the CRF; the loss layers); the model's outputs
+    (heads' logits, losses) are cast to float32, so the losses, metrics and predictions
+    computed from them are float32.
 
     Args:
         model_config: the ``config.model`` section.
@@ -129,7 +166,16 @@ def build_multitask_model(model_config: ml_collections.ConfigDict, tasks: Sequen
         featurizer: the input vocabularies (of the encoders' one language).
         seed: seed of the model's dropout generators.
         word_vectors: the language's initial word embedding, or None.
+        dtype_policy: the Keras dtype policy of its layers: one of :data:`DTYPE_POLICIES`.
     """
+    with dtype_policy_scope(dtype_policy):
+        return _build_multitask_model(model_config, tasks, featurizer, seed=seed,
+                                      word_vectors=word_vectors,
+                                      mixed=dtype_policy != "float32")
+
+
+def _build_multitask_model(model_config, tasks, featurizer, *, seed, word_vectors,
+                           mixed) -> MultiTaskModel:
     m = model_config
     inputs = build_inputs(featurizer)
     mask = ops.not_equal(inputs["words"], 0)
@@ -154,6 +200,10 @@ def build_multitask_model(model_config: ml_collections.ConfigDict, tasks: Sequen
             for loss_name, value in named.items():
                 task_losses.setdefault(task_name, {})[f"{name}/{loss_name}"] = value
     outputs = {task.name: outputs[task.name] for task in tasks}
+    if mixed:
+        outputs = {name: _as_float32(value, name) for name, value in outputs.items()}
+        losses = _as_float32(losses, LOSSES)
+        task_losses = _as_float32(task_losses, TASK_LOSSES)
     all_outputs = dict(outputs)
     if losses:
         all_outputs[LOSSES] = losses

@@ -104,9 +104,20 @@ class FusedLSTM(keras.layers.LSTM):
     `go_backwards`, `initial_state`, `stateful` and `keras.layers.Bidirectional`
     work as with the stock layer.
 
+    The native kernel is float32 (float64 on CPU) only: built under a mixed dtype policy
+    (``mixed_bfloat16``, ``mixed_float16``) without a `dtype`, the layer takes the float32
+    policy, so inside a mixed-precision model it still runs the fused op, in float32 (Keras
+    casts its inputs to float32; the next layer casts its outputs back to 16 bits), until a
+    16-bit kernel exists. Given a 16-bit compute dtype explicitly it is the parent layer.
+
     Example:
         encoder = keras.layers.Bidirectional(FusedLSTM(256, return_sequences=True))
     """
+
+    def __init__(self, units, **kwargs):
+        if kwargs.get("dtype") is None and keras.config.dtype_policy().name.startswith("mixed_"):
+            kwargs["dtype"] = "float32"
+        super().__init__(units, **kwargs)
 
     def _fusable(self, training) -> bool:
         return has_fused_cell(self, training) and not (training and self.cell.recurrent_dropout)

@@ -54,6 +54,7 @@ class LanguageModel(Accompanying, Task):
 
     exported_by_default = False
     predicts_tokens = True
+    lower_is_better = ("perplexity", "forward_perplexity", "backward_perplexity")
 
     @classmethod
     def default_config(cls) -> ml_collections.ConfigDict:

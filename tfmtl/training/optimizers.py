@@ -64,9 +64,20 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):
                 "decay_steps": self.decay_steps}
 
 
-def build_optimizer(optimizer_config: ml_collections.ConfigDict,
-                    total_steps: int) -> keras.optimizers.Optimizer:
-    """Builds the optimizer the ``config.training.optimizer`` section describes."""
+def build_optimizer(optimizer_config: ml_collections.ConfigDict, total_steps: int, *,
+                    loss_scaling: bool = False) -> keras.optimizers.Optimizer:
+    """Builds the optimizer the ``config.training.optimizer`` section describes.
+
+    Args:
+        optimizer_config: the ``config.training.optimizer`` section.
+        total_steps: steps of the run (the decays' span).
+        loss_scaling: wrap it in a ``keras.optimizers.LossScaleOptimizer`` (dynamic loss
+            scaling, for ``mixed_float16``): the train steps then scale the loss (see
+            :mod:`tfmtl.training.steps`), and it unscales the gradients, skips a step whose
+            gradients are not finite and adapts the scale (halved after such a step,
+            doubled after 2000 finite ones), before the wrapped optimizer clips and
+            applies them.
+    """
     o = optimizer_config
     schedule = LearningRateSchedule(
         o.learning_rate, o.schedule, total_steps, warmup_steps=o.warmup_steps,
@@ -74,7 +85,9 @@ def build_optimizer(optimizer_config: ml_collections.ConfigDict,
     )
     clip = {"global_clipnorm": o.clip_norm} if o.clip_norm else {}
     if o.type == "adam":
-        return keras.optimizers.Adam(learning_rate=schedule, **clip)
-    if o.type == "sgd":
-        return keras.optimizers.SGD(learning_rate=schedule, momentum=o.momentum, **clip)
-    raise ValueError(f"config.training.optimizer.type: unknown optimizer {o.type!r}")
+        optimizer = keras.optimizers.Adam(learning_rate=schedule, **clip)
+    elif o.type == "sgd":
+        optimizer = keras.optimizers.SGD(learning_rate=schedule, momentum=o.momentum, **clip)
+    else:
+        raise ValueError(f"config.training.optimizer.type: unknown optimizer {o.type!r}")
+    return keras.optimizers.LossScaleOptimizer(optimizer) if loss_scaling else optimizer

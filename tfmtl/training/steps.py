@@ -11,6 +11,14 @@ the mean over the groups' batches (a penalty on the weights alone counts once,
 as in a ``sampled`` step; one on the features, such as an adversarial loss,
 sees every group's sentences). A step returns, per named loss, its summed total and count (over
 replicas) for logging.
+
+With a ``keras.optimizers.LossScaleOptimizer`` (``mixed_float16``) the backward passes
+start from the loss scale instead of 1 (the gradient of the scaled loss, as its
+``scale_loss`` would give), and the optimizer unscales the gradients, skips a step whose
+gradients are not finite and adapts the scale. A gradient weighting combines unscaled
+per-task gradients (the direction is scaled again for the optimizer: a power of two,
+exactly), and a skipped step leaves the weighting's state as it was too. The losses are
+float32 whatever the policy (the model's outputs are).
 """
 
 from __future__ import annotations
@@ -81,6 +89,37 @@ def _mean_over_groups(extras: list, extra_stats: list[dict], stats: dict):
     return total / count if count > 1 else total
 
 
+def _loss_scale(optimizer):
+    """The dynamic loss scale of a ``LossScaleOptimizer`` (as a tensor), else None."""
+    if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        return tf.convert_to_tensor(optimizer.dynamic_scale)
+    return None
+
+
+def _gradient(tape, target, sources, scale):
+    """`target`'s gradients on `sources`; with a loss `scale`, those of ``scale * target``
+    (the backward pass starts from `scale`)."""
+    if scale is None:
+        return tape.gradient(target, sources)
+    return tape.gradient(target, sources, output_gradients=scale)
+
+
+def _unscale(g, scale):
+    """Gradient `g` (a tensor, IndexedSlices or None) divided by the loss `scale`."""
+    if isinstance(g, tf.IndexedSlices):
+        return tf.IndexedSlices(g.values / scale, g.indices, g.dense_shape)
+    return None if g is None else g / scale
+
+
+def _all_finite(grads):
+    """Whether every replica's gradients are finite (a loss-scaled step is applied)."""
+    context = tf.distribute.get_replica_context()
+    finite = tf.reduce_all([
+        tf.reduce_all(tf.math.is_finite(g.values if isinstance(g, tf.IndexedSlices) else g))
+        for g in grads if g is not None])
+    return context.all_reduce(SUM, tf.cast(tf.logical_not(finite), tf.float32)) == 0.0
+
+
 def _apply(optimizer, grads, variables) -> None:
     optimizer.apply_gradients(
         [(g, v) for g, v in zip(grads, variables, strict=True) if g is not None]
@@ -112,6 +151,7 @@ def make_sampled_step(strategy: tf.distribute.Strategy, tasks: Sequence, model: 
     variables = model.trainable_variables
 
     def replica_step(batch):
+        scale = _loss_scale(optimizer)
         features = {name: batch[name] for name in input_names}
         stats = {}
         with tf.GradientTape() as tape:
@@ -123,7 +163,7 @@ def make_sampled_step(strategy: tf.distribute.Strategy, tasks: Sequence, model: 
             extra = extra_losses(outputs, model, stats, tasks)
             if extra is not None:
                 loss += extra
-        _apply(optimizer, tape.gradient(loss, variables), variables)
+        _apply(optimizer, _gradient(tape, loss, variables, scale), variables)
         return stats
 
     @tf.function
@@ -167,6 +207,10 @@ def make_all_step(strategy: tf.distribute.Strategy, groups: Sequence[tuple], mul
     def replica_step(*batches):
         stats, losses, outputs = {}, {}, {}
         extras, extra_stats = [], []
+        scale = _loss_scale(optimizer)
+        if scale is not None:  # Put back if the step is skipped.
+            weighting_state = [v for v in weighting.variables if not v.trainable]
+            weighting_before = [tf.identity(v) for v in weighting_state]
         if weighting.needs_reevaluation:
             state = _snapshot(model.non_trainable_variables)
         with tf.GradientTape(persistent=bool(hooks) or weighting.needs_gradients) as tape:
@@ -187,9 +231,9 @@ def make_all_step(strategy: tf.distribute.Strategy, groups: Sequence[tuple], mul
                 loss += extra
         if weighting.needs_gradients:
             grads = _gradient_combination(tape, losses, loss, extra, variables, shared_ids,
-                                          weighting)
+                                          weighting, scale)
         else:
-            grads = tape.gradient(loss, variables)
+            grads = _gradient(tape, loss, variables, scale)
         in_step = {}
         context = StepContext(multitask, dict(zip([tuple(t.name for t in g) for g in groups],
                                                   batches, strict=True)),
@@ -198,10 +242,15 @@ def make_all_step(strategy: tf.distribute.Strategy, groups: Sequence[tuple], mul
             result = callback.in_step(context)
             if result:
                 in_step[type(callback).__name__] = result
+        if scale is not None:
+            applied = _all_finite(grads)
         _apply(optimizer, grads, variables)
         if weighting.needs_reevaluation:
             weighting.update_after_step(losses, _reevaluate(groups, batches, model,
                                                             input_names, state))
+        if scale is not None:
+            for variable, value in zip(weighting_state, weighting_before, strict=True):
+                variable.assign(tf.where(applied, variable, value))
         return stats, in_step
 
     @tf.function
@@ -246,29 +295,36 @@ def _reevaluate(groups, batches, model, input_names, state) -> dict:
     return losses
 
 
-def _gradient_combination(tape, losses, total, extra, variables, shared_ids, weighting):
+def _gradient_combination(tape, losses, total, extra, variables, shared_ids, weighting,
+                          scale=None):
     """Per-task gradients on the shared variables, all-reduced and combined by `weighting`;
     the other variables follow `total` (the sum of the losses and `extra`), and the shared
-    ones get `extra`'s gradient on top. Every loss must have been computed on `tape`."""
+    ones get `extra`'s gradient on top. Every loss must have been computed on `tape`. With a
+    loss `scale`, every gradient returned is scaled, but the weighting sees the unscaled
+    per-task gradients."""
     context = tf.distribute.get_replica_context()
     replicas = tf.cast(context.num_replicas_in_sync, tf.float32)
     shared = [v for v in variables if id(v) in shared_ids]
     own = [v for v in variables if id(v) not in shared_ids]
     per_task = {}
     for name, value in losses.items():
-        grads = tape.gradient(value, shared)
+        grads = _gradient(tape, value, shared, scale)
         # The optimizer sums the replicas' gradients again: reduce here, divide back there.
         per_task[name] = [None if g is None else context.all_reduce(SUM, g) for g in grads]
+        if scale is not None:
+            per_task[name] = [_unscale(g, scale) for g in per_task[name]]
     combined = weighting.combine_gradients(losses, per_task)
-    own_grads = iter(tape.gradient(total, own))
+    own_grads = iter(_gradient(tape, total, own, scale))
     if extra is not None:
-        extra_grads = iter(tape.gradient(extra, shared))
+        extra_grads = iter(_gradient(tape, extra, shared, scale))
     combined = iter(combined)
     grads = []
     for v in variables:
         if id(v) in shared_ids:
             g = next(combined)
             g = None if g is None else g / replicas
+            if g is not None and scale is not None:
+                g = g * scale
             if extra is not None:
                 e = next(extra_grads)
                 g = e if g is None else (g if e is None else g + e)

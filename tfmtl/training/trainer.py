@@ -190,7 +190,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
         weighting = make_weighting(t.weighting, experiment.tasks) if t.step == "all" else None
         if weighting is not None:
             weighting.build()
-        optimizer = build_optimizer(t.optimizer, t.steps)
+        optimizer = build_optimizer(t.optimizer, t.steps,
+                                    loss_scaling=t.mixed_precision == "mixed_float16")
         # A weighting's trainable state (learned log-variances) trains with the model.
         optimizer.build([*model.model.trainable_variables,
                          *(weighting.trainable_variables if weighting is not None else ())])

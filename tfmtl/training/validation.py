@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import json
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -15,6 +16,7 @@ from tfmtl.config import (
     ConfigError,
     base_config,
     check_key_path,
+    check_type,
     check_unknown_name,
     choice,
     decoder_config,
@@ -25,6 +27,7 @@ from tfmtl.config import (
     positive,
 )
 from tfmtl.experiment import validate as validate_experiment
+from tfmtl.models.multitask_model import DTYPE_POLICIES
 from tfmtl.models.sharing import SHARING
 from tfmtl.tasks import TASKS
 from tfmtl.training.callbacks import CALLBACKS
@@ -52,6 +55,8 @@ def validate(config: ml_collections.ConfigDict | Mapping, *,
                                         training.get("step", "sampled"))
     if "callbacks" in training:
         training.callbacks = _callback_sections(training.callbacks)
+    if "baselines" in training:
+        training.baselines = _baselines_section(training.baselines)
     resolved = validate_experiment(user, check_files=check_files)
     _add_required_callbacks(resolved)
     check_training(resolved)
@@ -125,6 +130,19 @@ def _callback_sections(sections) -> ConfigDict:
     return resolved
 
 
+def _baselines_section(section) -> ConfigDict:
+    """``config.training.baselines`` with each value a float; :func:`check_training` checks
+    the task names and the values."""
+    key = "config.training.baselines"
+    if not isinstance(section, ConfigDict | Mapping):
+        raise ConfigError(key, f"expected a section (task name -> the baseline's dev value "
+                          f"of its main metric), got {section!r}")
+    resolved = ConfigDict()
+    for name in section.keys():
+        resolved[name] = check_type(0.0, section[name], f"{key}.{name}")
+    return resolved
+
+
 def is_plugin_override(config: ml_collections.ConfigDict, key: str) -> bool:
     """Whether the dotted `key` (``model.schemes.soft.weight``) is in a plug-in's section
     and `config` lacks it: such an override is applied by :func:`apply_plugin_overrides`,
@@ -144,6 +162,8 @@ def _plugin_schema(config: ml_collections.ConfigDict, key: str):
     for section in _TYPED_SECTIONS:
         if key.startswith(f"training.{section}."):
             return ["training", section], _typed_schema(section, config.training[section])
+    if key.startswith("training.baselines."):  # A task's baseline value.
+        return ["training", "baselines"], ConfigDict({parts[2]: 0.0})
     if len(parts) < 4:
         raise ConfigError(f"config.{key}", "name a key of the plug-in's section "
                           f"(config.{'.'.join(parts[:3])}.KEY)")
@@ -259,7 +279,9 @@ def check_training(c: ml_collections.ConfigDict) -> None:
     positive(t.buckets, "config.training.buckets", allow_zero=True)
     positive(t.patience, "config.training.patience", allow_zero=True)
     choice(t.step, ("sampled", "all"), "config.training.step")
-    choice(t.select, ("reference", "mean"), "config.training.select")
+    choice(t.mixed_precision, DTYPE_POLICIES, "config.training.mixed_precision")
+    choice(t.select, ("reference", "mean", "delta_m"), "config.training.select")
+    _check_baselines(c)
     if t.step == "all":
         if t.joint:
             raise ConfigError("config.training.joint", "step 'all' always trains tasks that "
@@ -296,6 +318,31 @@ def check_training(c: ml_collections.ConfigDict) -> None:
     choice(c.distribute.strategy, ("default", "mirrored", "multi_worker"),
            "config.distribute.strategy")
     positive(c.distribute.cpu_devices, "config.distribute.cpu_devices", allow_zero=True)
+
+
+def _check_baselines(c: ml_collections.ConfigDict) -> None:
+    """``config.training.baselines``: each a task's, a finite number > 0; required by select
+    'delta_m', and when given, one for every exported task (Δm averages over them)."""
+    t, key = c.training, "config.training.baselines"
+    tasks = {name: TASKS.get(entry.type)(name, entry) for name, entry in c.tasks.items()}
+    # The messages do not name a task's main metric: a tagger's depends on its labels.
+    for name, value in t.baselines.items():
+        if name not in tasks:
+            raise ConfigError(f"{key}.{name}", f"unknown task {name!r}; tasks: "
+                              f"{', '.join(tasks)}")
+        if (isinstance(value, bool) or not isinstance(value, int | float)
+                or not math.isfinite(value) or value <= 0):
+            raise ConfigError(f"{key}.{name}", "must be a number > 0 (the baseline's main "
+                              f"dev metric; Δm divides by it), got {value!r}")
+    if t.select == "delta_m" and not t.baselines:
+        raise ConfigError(key, "empty, but select 'delta_m' needs each exported task's "
+                          "main dev metric in its single-task baseline run")
+    if t.baselines:
+        for name, task in tasks.items():
+            if task.exported and name not in t.baselines:
+                raise ConfigError(f"{key}.{name}", "missing: Δm averages over every exported "
+                                  f"task; give the main dev metric of {name}'s single-task "
+                                  "baseline run")
 
 
 def _check_sampler_task_keys(c: ml_collections.ConfigDict) -> None:

@@ -6,20 +6,47 @@ import statistics
 
 from tfmtl import config as config_lib
 from tfmtl.training.callbacks import CALLBACKS, Callback
+from tfmtl.training.evaluation import delta_m_report
+
+
+def dev_delta_m(run, results: dict) -> dict | None:
+    """The dev Δm over ``config.training.baselines`` (:func:`tfmtl.training.evaluation.
+    delta_m_report`), or None without baselines or when a task of them has no dev set."""
+    baselines = run.config.training.baselines
+    if not baselines or any(name not in results for name in baselines):
+        return None
+    return delta_m_report(run.experiment.tasks, results, baselines.to_dict())
 
 
 def dev_score(run, results: dict) -> tuple[float | None, str]:
     """The dev score that selects checkpoints (``config.training.select``) and what it is:
-    the reference task's main metric, or the mean of the exported tasks' main metrics
-    (None when a task it needs has no dev set)."""
+    the reference task's main metric, the mean of the exported tasks' main metrics, or the
+    Δm over the baselines (None when a task it needs has no dev set)."""
+    if run.config.training.select == "delta_m":
+        delta = dev_delta_m(run, results)
+        what = "dev Δm over " + "/".join(run.config.training.baselines.keys())
+        return (None if delta is None else delta["value"]), what
     if run.config.training.select == "mean":
         tasks = [task for task in run.experiment.tasks if task.exported]
-        values = [results.get(task.name, {}).get(task.main_metric) for task in tasks]
-        what = "mean dev " + "/".join(f"{t.name} {t.main_metric}" for t in tasks)
+        values = [_higher_is_better(task, results) for task in tasks]
+        what = "mean dev " + "/".join(f"{t.name} {_shown(t)}" for t in tasks)
         return (None if any(v is None for v in values) else statistics.mean(values)), what
-    reference = config_lib.reference_task(run.config)
-    metric = run.experiment.task_by_name[reference].main_metric
-    return results.get(reference, {}).get(metric), f"{reference} dev {metric}"
+    task = run.experiment.task_by_name[config_lib.reference_task(run.config)]
+    return _higher_is_better(task, results), f"{task.name} dev {_shown(task)}"
+
+
+def _higher_is_better(task, results: dict) -> float | None:
+    """The task's main dev metric, negated when lower is better (perplexity), so that the
+    best checkpoint is always the one with the highest score."""
+    value = results.get(task.name, {}).get(task.main_metric)
+    if value is not None and task.main_metric in task.lower_is_better:
+        return -value
+    return value
+
+
+def _shown(task) -> str:
+    metric = task.main_metric
+    return f"-{metric}" if metric in task.lower_is_better else metric
 
 
 @CALLBACKS.register("best_checkpoint")

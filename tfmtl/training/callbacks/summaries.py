@@ -10,8 +10,9 @@ import tensorflow as tf
 
 from tfmtl.models.sharing import mixing_weights
 from tfmtl.training.callbacks import CALLBACKS, Callback
+from tfmtl.training.callbacks.best_checkpoint import dev_delta_m
 from tfmtl.training.callbacks.gradient_reversal import gradient_reversal_layers
-from tfmtl.training.evaluation import format_metrics
+from tfmtl.training.evaluation import format_delta_m, format_metrics
 
 
 def progress_line(step: int, total: int, values, since: float, since_step: int,
@@ -35,7 +36,8 @@ class Summaries(Callback):
     """Every ``log_every`` steps: each named loss's mean over the window (on a
     ``keras.utils.Progbar`` line and as TensorBoard ``<name>/loss``), each task's
     sampling rate and the learning rate; after each evaluation, the dev metrics
-    (a line per task and ``<task>/dev_<metric>``). In-step callback outputs and
+    (a line per task and ``<task>/dev_<metric>``) and, with ``training.baselines``, the
+    dev Δm (a line and ``dev_delta_m``). In-step callback outputs and
     the weighting's metrics are logged as they are, and so are the learned sharing
     weights (cross-stitch and sluice alphas, sluice betas) as ``sharing/<layer>/<entry>``
     and each gradient-reversal layer's lambda in the last step as
@@ -89,6 +91,8 @@ class Summaries(Callback):
             for name in self.names:
                 tf.summary.scalar(f"{name}/sampling_rate", self.trained[name] / self.window)
             tf.summary.scalar("learning_rate", float(run.optimizer.learning_rate.numpy()))
+            if isinstance(run.optimizer, keras.optimizers.LossScaleOptimizer):  # mixed_float16
+                tf.summary.scalar("loss_scale", float(run.optimizer.dynamic_scale.numpy()))
             if run.weighting is not None:
                 for name, value in run.weighting.metrics().items():
                     tf.summary.scalar(f"weighting/{name}", float(value))
@@ -107,10 +111,15 @@ class Summaries(Callback):
     def on_eval_end(self, run, results):
         message(f"step {run.step} " + format_metrics(results, "dev").replace(
             "\n", f"\nstep {run.step} "))
+        delta = dev_delta_m(run, results)
+        if delta is not None:
+            message(f"step {run.step} " + format_delta_m(delta, "dev"))
         with run.writer.as_default(step=run.step):
             for name, scores in results.items():
                 for metric, value in scores.items():
                     tf.summary.scalar(f"{name}/dev_{metric}", value)
+            if delta is not None:
+                tf.summary.scalar("dev_delta_m", delta["value"])
 
     def on_train_end(self, run):
         run.writer.flush()

@@ -4,11 +4,14 @@ r"""Sharing schemes side by side on real data, through the run store.
                     deduplicated split (written first by tfmtl-data split into
                     --split_dir): single-task (mr, subj, sst: one run each), hard,
                     soft, cross_stitch, sluice, private (shared-private without its
-                    losses), adversarial (with them); each task's test accuracy and
-                    the mean error
+                    losses), adversarial (with them), and the adversarial variants
+                    adversarial_raw, adversarial_norm, adversarial_std, private_all,
+                    adversarial_all (configs/sharing_classification.py says what each
+                    changes); each task's test accuracy and the mean error
     tagging         configs/sharing_tagging.py  CoNLL-2000 chunking with UD English EWT
                     UPOS (another corpus): alone (chunking), hard, soft, cross_stitch,
-                    sluice, private, adversarial; test chunk F1
+                    sluice, private, adversarial (and adversarial_raw, _norm, _std);
+                    test chunk F1
 
     python bench/sharing.py --bench=classification --seeds=0 [--variants=hard,soft]
         [--runs_dir=runs/store] [--workers=2] [--out=runs/bench_sharing]

@@ -74,3 +74,14 @@ def test_shared_private_resumes_bit_for_bit_after_sigkill(tmp_path):
 
     # The gradient-reversal schedule was on (validation added it) and is logged.
     assert logged_scalars(straight)["gradient_reversal/shared_gradient_reversal"]
+
+
+@pytest.mark.slow  # Two trainings and a kill per scheme (about a minute each).
+@pytest.mark.parametrize("sharing", ("soft", "cross_stitch", "sluice"))
+def test_a_column_scheme_resumes_bit_for_bit_after_sigkill(tmp_path, sharing):
+    # The columns, their mixing weights (alphas, betas) and the soft penalty's pairs are
+    # model variables: the checkpoint holds them with the optimizer's moments.
+    args = [f"--config={TINY_CONFIG}", *COMMON, f"--config.model.sharing={sharing}",
+            "--config.training.steps=24", "--config.training.checkpoint_every=6",
+            "--config.training.eval_every=12"]
+    train_killed_and_resumed(tmp_path, args, 24, 6)

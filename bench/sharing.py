@@ -44,6 +44,9 @@ BENCHMARKS = {
 }
 
 _BENCH = flags.DEFINE_enum("bench", None, list(BENCHMARKS), "The benchmark.")
+_SHARED = flags.DEFINE_string(
+    "shared_data", os.environ.get("TFMTL_SHARED_DATA", SHARED), "The folder of the shared "
+    "corpora (default $TFMTL_SHARED_DATA, else ../shared/data beside the repository).")
 _SEEDS = flags.DEFINE_list("seeds", ["0"], "Seeds.")
 _VARIANTS = flags.DEFINE_list("variants", [], "Variants (default: all of the benchmark's).")
 _OVERRIDES = flags.DEFINE_multi_string("override", [], "Extra KEY=VALUE for every run.")
@@ -68,12 +71,12 @@ _RESULTS = flags.DEFINE_string(
 flags.mark_flag_as_required("bench")
 
 
-def prepare_split(split_dir: str) -> str:
+def prepare_split(split_dir: str, shared: str = SHARED) -> str:
     """Writes the deduplicated MR/SUBJ/SST split (once)."""
     if not os.path.isfile(os.path.join(split_dir, "split.json")):
         corpora = os.path.join(REPO, "configs", "sentiment_corpora.py")
         subprocess.run([sys.executable, "-m", "tfmtl.cli.data", "split", f"--config={corpora}",
-                        f"--out={split_dir}", f"--config.data_dir={os.path.abspath(SHARED)}"],
+                        f"--out={split_dir}", f"--config.data_dir={os.path.abspath(shared)}"],
                        check=True, cwd=REPO)
     return os.path.abspath(split_dir)
 
@@ -308,7 +311,8 @@ def main(argv):
     from tfmtl.runs.results_archive import sibling_archives
 
     bench = _BENCH.value
-    data_dir = BENCHMARKS[bench][2] or prepare_split(_SPLIT_DIR.value)
+    shared = os.path.abspath(_SHARED.value)
+    data_dir = shared if BENCHMARKS[bench][2] else prepare_split(_SPLIT_DIR.value, shared)
     try:
         sweep = build_sweep(bench, [int(s) for s in _SEEDS.value], _VARIANTS.value,
                             os.path.abspath(data_dir), _OVERRIDES.value)

@@ -97,8 +97,16 @@ def global_losses(losses: Mapping[str, tf.Tensor], names: Sequence[str]) -> list
             for name in names]
 
 
+def state_variable(name: str, value, dtype=tf.float32) -> tf.Variable:
+    """A weighting's non-trainable state: assigned in replica context with the same value
+    on every replica (computed from global losses or all-reduced gradients), so the first
+    replica's is kept; checkpointed with the weighting."""
+    return tf.Variable(value, dtype=dtype, trainable=False, name=name,
+                       aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
+
+
 def make_weighting(config: ml_collections.ConfigDict, tasks: Sequence) -> Weighting:
     return WEIGHTINGS.get(config.type)(config, tasks)
 
 
-__all__ = ["WEIGHTINGS", "Weighting", "global_losses", "make_weighting"]
+__all__ = ["WEIGHTINGS", "Weighting", "global_losses", "make_weighting", "state_variable"]

@@ -5,7 +5,7 @@ import ml_collections
 import tensorflow as tf
 
 from tfmtl.config import ConfigError
-from tfmtl.training.weightings import WEIGHTINGS, Weighting, global_losses
+from tfmtl.training.weightings import WEIGHTINGS, Weighting, global_losses, state_variable
 
 
 @WEIGHTINGS.register("dwa")
@@ -40,9 +40,7 @@ class DynamicWeightAverage(Weighting):
     def build(self):
         k = len(self.task_names)
 
-        def state(name, value, dtype=tf.float32):
-            return tf.Variable(value, dtype=dtype, trainable=False, name=name,
-                               aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
+        state = state_variable
 
         self.sums = state("sums", tf.zeros([k]))  # Of the losses in the current period.
         self.count = state("count", 0.0)  # Steps in the current period.

@@ -5,7 +5,7 @@ import ml_collections
 import tensorflow as tf
 
 from tfmtl.config import ConfigError
-from tfmtl.training.weightings import WEIGHTINGS, Weighting, global_losses
+from tfmtl.training.weightings import WEIGHTINGS, Weighting, global_losses, state_variable
 
 EPSILON = 1e-8  # Added to every loss before its log (the official code's).
 BETA_1, BETA_2, ADAM_EPSILON = 0.9, 0.999, 1e-8  # torch.optim.Adam's defaults.
@@ -55,9 +55,7 @@ class FAMO(Weighting):
     def build(self):
         k = len(self.task_names)
 
-        def state(name, value, dtype=tf.float32):
-            return tf.Variable(value, dtype=dtype, trainable=False, name=name,
-                               aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
+        state = state_variable
 
         self.logits = state("logits", tf.zeros([k]))  # w; the weights are softmax(w).
         self.m = state("m", tf.zeros([k]))  # Adam's first moment ...

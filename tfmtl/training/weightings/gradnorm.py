@@ -5,7 +5,7 @@ import ml_collections
 import tensorflow as tf
 
 from tfmtl.config import ConfigError
-from tfmtl.training.weightings import WEIGHTINGS, Weighting, global_losses
+from tfmtl.training.weightings import WEIGHTINGS, Weighting, global_losses, state_variable
 
 
 @WEIGHTINGS.register("gradnorm")
@@ -49,9 +49,7 @@ class GradNorm(Weighting):
     def build(self):
         k = len(self.task_names)
 
-        def state(name, value, dtype=tf.float32):
-            return tf.Variable(value, dtype=dtype, trainable=False, name=name,
-                               aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
+        state = state_variable
 
         self.weights = state("weights", tf.ones([k]))
         self.initial = state("initial", tf.ones([k]))  # The first step's losses L_i(0).

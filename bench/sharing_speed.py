@@ -13,11 +13,9 @@ model it ran on.
 
 import importlib.util
 import os
-import platform
-import statistics
-import time
 
 from absl import app, flags
+from interleaved_timing import median_ms_per_step
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCHEMES = ("hard", "soft", "cross_stitch", "sluice", "private", "adversarial")
@@ -29,17 +27,6 @@ _DATA_DIR = flags.DEFINE_string("data_dir", "runs/sentiment_split", "Its data_di
 _STEPS = flags.DEFINE_integer("steps", 50, "Steps timed per scheme and round.", lower_bound=1)
 _ROUNDS = flags.DEFINE_integer("rounds", 5, "Interleaved rounds.", lower_bound=1)
 _WARMUP = flags.DEFINE_integer("warmup", 20, "Untimed steps first (tracing).", lower_bound=1)
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def make_stepper(config):
@@ -64,33 +51,26 @@ def make_stepper(config):
 
 def main(argv):
     del argv
+    from tfmtl.runs.run_worker import provenance
     from tfmtl.training.validation import validate
 
     spec = importlib.util.spec_from_file_location("sharing_config", _CONFIG.value)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    steppers, counters = {}, {}
+    steppers = {}
     for scheme in SCHEMES:
         config = module.get_config(scheme)
         config.data_dir = os.path.abspath(_DATA_DIR.value)
         steppers[scheme] = make_stepper(validate(config))
-        for i in range(_WARMUP.value):
-            steppers[scheme](i)
-        counters[scheme] = _WARMUP.value
-    times = {scheme: [] for scheme in SCHEMES}
-    for _ in range(_ROUNDS.value):
-        for scheme in SCHEMES:
-            start = time.perf_counter()
-            for _ in range(_STEPS.value):
-                steppers[scheme](counters[scheme])
-                counters[scheme] += 1
-            times[scheme].append((time.perf_counter() - start) * 1000 / _STEPS.value)
-    print(f"{_CONFIG.value}: {_STEPS.value} steps x {_ROUNDS.value} rounds on {cpu_model()} "
-          f"({os.cpu_count()} CPUs)")
+    medians = median_ms_per_step(steppers, _STEPS.value, _ROUNDS.value, _WARMUP.value)
+    machine = provenance()
+    print(f"{_CONFIG.value}: {_STEPS.value} steps x {_ROUNDS.value} rounds on {machine['cpu']} "
+          f"({machine['vector_extension']}, {os.cpu_count()} CPUs), tfmtl "
+          f"{machine['tfmtl_commit']}")
     print("| scheme | ms/step (median) | / hard |\n|---|---:|---:|")
-    hard = statistics.median(times["hard"])
+    hard = medians["hard"]
     for scheme in SCHEMES:
-        ms = statistics.median(times[scheme])
+        ms = medians[scheme]
         print(f"| {scheme} | {ms:.1f} | {ms / hard:.2f} |")
 
 

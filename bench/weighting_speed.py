@@ -15,10 +15,9 @@ evaluates the losses again after its update, ≤ 1.4x), exact per-task gradients
 
 import importlib.util
 import os
-import statistics
-import time
 
 from absl import app, flags
+from interleaved_timing import median_ms_per_step
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -66,35 +65,25 @@ def main(argv):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     names = ["equal", *[w for w in (_WEIGHTINGS.value or WEIGHTINGS.names()) if w != "equal"]]
-    steppers, counters, tasks = {}, {}, 0
+    steppers, tasks = {}, 0
     for name in names:
         config = module.get_config(name)
         config.data_dir = os.path.abspath(_DATA_DIR.value)
         tasks = len(config.tasks)
         steppers[name] = make_stepper(validate(config))
-        for i in range(_WARMUP.value):
-            steppers[name](i)
-        counters[name] = _WARMUP.value
-    times = {name: [] for name in names}
-    for _ in range(_ROUNDS.value):
-        for name in names:
-            start = time.perf_counter()
-            for _ in range(_STEPS.value):
-                steppers[name](counters[name])
-                counters[name] += 1
-            times[name].append((time.perf_counter() - start) * 1000 / _STEPS.value)
+    medians = median_ms_per_step(steppers, _STEPS.value, _ROUNDS.value, _WARMUP.value)
     machine = provenance()
     print(f"{_CONFIG.value}: {tasks} tasks, {_STEPS.value} steps x {_ROUNDS.value} rounds on "
           f"{machine['cpu']} ({machine['vector_extension']}, {os.cpu_count()} CPUs), "
           f"TensorFlow {machine['tensorflow']}, tfmtl {machine['tfmtl_commit']}")
     print("| weighting | kind | ms/step (median) | / equal | bar |\n|---|---|---:|---:|---:|")
-    equal = statistics.median(times["equal"])
+    equal = medians["equal"]
     for name in names:
         cls = WEIGHTINGS.get(name)
         kind = "gradients" if cls.needs_gradients else "loss"
         bar = (tasks + 0.5 if cls.needs_gradients else
-               1.4 if getattr(cls, "needs_reevaluation", False) else 1.05)
-        ms = statistics.median(times[name])
+               1.4 if cls.needs_reevaluation else 1.05)
+        ms = medians[name]
         print(f"| {name} | {kind} | {ms:.1f} | {ms / equal:.2f} | ≤ {bar:.2f} |")
 
 

@@ -40,5 +40,5 @@ class AlignedMTL(GramWeighting):
         Multi-Task Learning", CVPR 2023.
     """
 
-    def alpha(self, gram):
+    def alpha(self, gram, losses):
         return aligned_alpha(gram)

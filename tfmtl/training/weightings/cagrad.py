@@ -74,6 +74,6 @@ class CAGrad(GramWeighting):
             raise ConfigError(f"{key}.iterations", f"an integer >= 1, got "
                               f"{config.iterations!r}")
 
-    def alpha(self, gram):
+    def alpha(self, gram, losses):
         return cagrad_alpha(gram, float(self.config.c), int(self.config.rescale),
                             int(self.config.iterations))

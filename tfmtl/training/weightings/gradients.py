@@ -24,7 +24,7 @@ from itertools import combinations
 
 import tensorflow as tf
 
-from tfmtl.training.weightings import Weighting
+from tfmtl.training.weightings import Weighting, state_variable
 
 
 def gram_matrix(gradients: Mapping[str, list], names: Sequence[str]) -> tf.Tensor:
@@ -111,22 +111,19 @@ class GramWeighting(Weighting):
     needs_gradients = True
 
     def build(self):
-        only_first = tf.VariableAggregation.ONLY_FIRST_REPLICA
         k = len(self.task_names)
-        self.weights = tf.Variable(tf.ones([k]), trainable=False, name="weights",
-                                   aggregation=only_first)
-        self.cosines = tf.Variable(tf.zeros([max(k * (k - 1) // 2, 1)]), trainable=False,
-                                   name="cosines", aggregation=only_first)
-        self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step",
-                                aggregation=only_first)
+        self.weights = state_variable("weights", tf.ones([k]))
+        self.cosines = state_variable("cosines", tf.zeros([max(k * (k - 1) // 2, 1)]))
+        self.step = state_variable("step", 0, tf.int64)
 
-    def alpha(self, gram: tf.Tensor) -> tf.Tensor:
-        """The coefficients (float64, K) of the task gradients, from their Gram matrix."""
+    def alpha(self, gram: tf.Tensor, losses) -> tf.Tensor:
+        """The coefficients (float64, K) of the task gradients, from their Gram matrix (and
+        the tasks' losses, for a method that reads them)."""
         raise NotImplementedError
 
     def combine_gradients(self, losses, gradients):
         gram = gram_matrix(gradients, self.task_names)
-        alpha = self.alpha(gram)
+        alpha = self.alpha(gram, losses)
         self.weights.assign(tf.cast(alpha, tf.float32))
         norms = tf.sqrt(tf.maximum(tf.linalg.diag_part(gram), 1e-300))
         cosine = gram / (norms[:, None] * norms[None, :])

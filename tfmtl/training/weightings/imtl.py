@@ -36,5 +36,5 @@ class IMTL(GramWeighting):
         Learning", ICLR 2021.
     """
 
-    def alpha(self, gram):
+    def alpha(self, gram, losses):
         return imtl_alpha(gram)

@@ -62,11 +62,8 @@ class MGDA(GramWeighting):
             raise ConfigError(f"{key}.iterations", f"an integer >= 1, got "
                               f"{config.iterations!r}")
 
-    def combine_gradients(self, losses, gradients):
-        self._losses = tf.stack(global_losses(losses, self.task_names))
-        return super().combine_gradients(losses, gradients)
-
-    def alpha(self, gram):
-        n = gradient_normalizers(gram, self._losses, self.config.normalization)
+    def alpha(self, gram, losses):
+        n = gradient_normalizers(gram, tf.stack(global_losses(losses, self.task_names)),
+                                 self.config.normalization)
         normalized = gram / (n[:, None] * n[None, :])
         return min_norm_weights(normalized, int(self.config.iterations)) / n

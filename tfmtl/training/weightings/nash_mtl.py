@@ -4,7 +4,7 @@ import ml_collections
 import tensorflow as tf
 
 from tfmtl.config import ConfigError
-from tfmtl.training.weightings import WEIGHTINGS
+from tfmtl.training.weightings import WEIGHTINGS, state_variable
 from tfmtl.training.weightings.gradients import GramWeighting
 
 RIDGE = 1e-6  # Added to the normalized Gram matrix's diagonal, so a zero gradient's task
@@ -69,11 +69,10 @@ class NashMTL(GramWeighting):
 
     def build(self):
         super().build()
-        self.solution = tf.Variable(tf.ones([len(self.task_names)], tf.float64),
-                                    trainable=False, name="solution",
-                                    aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
+        self.solution = state_variable("solution", tf.ones([len(self.task_names)], tf.float64),
+                                       tf.float64)
 
-    def alpha(self, gram):
+    def alpha(self, gram, losses):
         due = tf.equal(self.step % int(self.config.update_every), 0)
         solution = tf.cond(due, lambda: nash_alpha(gram, self.solution,
                                                    int(self.config.iterations)),

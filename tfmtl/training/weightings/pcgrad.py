@@ -56,6 +56,6 @@ class PCGrad(GramWeighting):
         seed = tf.stack([tf.constant(int(self.config.seed), tf.int64), self.step])
         return tf.argsort(tf.random.stateless_uniform([k, k], seed=seed), axis=1)
 
-    def alpha(self, gram):
+    def alpha(self, gram, losses):
         # The direction is the sum of the projected gradients.
         return tf.reduce_sum(pcgrad_coefficients(gram, self.orders()), axis=0)

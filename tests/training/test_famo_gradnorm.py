@@ -200,7 +200,7 @@ def test_famo_reevaluation_replays_the_steps_dropout(tmp_path, monkeypatch):
     dropout); then delta is 0 and the logits never move (Adam would turn any difference,
     however small, into a step of about ``lr``)."""
     monkeypatch.setattr(trainer, "build_optimizer",
-                        lambda config, steps: keras.optimizers.SGD(learning_rate=0.0))
+                        lambda config, steps, **_: keras.optimizers.SGD(learning_rate=0.0))
     config = tiny(steps=4, eval_every=4, log_every=4, checkpoint_every=4, step="all")
     config.training.weighting.type = "famo"
     resolved = validate(config)

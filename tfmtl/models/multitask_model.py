@@ -21,7 +21,9 @@ from tfmtl.models.sharing import SHARING
 LOSSES = "losses"
 #: The model's output key of the sharing schemes' per-task losses ({task: {name: loss}}).
 TASK_LOSSES = "task_losses"
-RESERVED_OUTPUTS = (LOSSES, TASK_LOSSES)
+#: The representation model's output key of each task's representation tensors.
+REPRESENTATIONS = "representations"
+RESERVED_OUTPUTS = (LOSSES, TASK_LOSSES, REPRESENTATIONS)
 #: The Keras dtype policies a model is built with (``config.training.mixed_precision``).
 DTYPE_POLICIES = ("float32", "mixed_bfloat16", "mixed_float16")
 
@@ -39,6 +41,9 @@ class MultiTaskModel:
             dict as output; it computes only the layers the task reads.
         shared_variables: trainable variables on the path of more than one task.
         task_variables: per task, the trainable variables on its path alone.
+        representations: per task, the encoder tensors at the layer its head reads: that
+            layer's output and, when the encoder returns them, its final states (what the
+            ``representation`` gradient mode differentiates the tasks' losses by).
     """
 
     model: keras.Model
@@ -49,6 +54,18 @@ class MultiTaskModel:
     task_losses: dict = dataclasses.field(repr=False, default_factory=dict)
     shared_variables: list = dataclasses.field(repr=False, default_factory=list)
     task_variables: dict = dataclasses.field(repr=False, default_factory=dict)
+    representations: dict = dataclasses.field(repr=False, default_factory=dict)
+
+    def representation_model(self) -> keras.Model:
+        """The full model (the same layers and variables) whose outputs also hold, under
+        ``"representations"``, each task's :attr:`representations`."""
+        if not hasattr(self, "_representation_model"):
+            outputs = dict(self.model.output)
+            outputs[REPRESENTATIONS] = {name: list(self.representations[name])
+                                        for name in self.outputs}
+            self._representation_model = keras.Model(self.inputs, outputs,
+                                                      name="multitask_representations")
+        return self._representation_model
 
     def submodel(self, names: Sequence[str]) -> keras.Model:
         """A model computing only the named tasks' outputs (a dict keyed by task), the
@@ -185,7 +202,7 @@ def _build_multitask_model(model_config, tasks, featurizer, *, seed, word_vector
     char_lstm = next(iter(encoders.values())).lstm
     embedded = embed(m.embeddings[language], inputs, featurizer, seed=seed,
                      word_vectors=word_vectors, lstm=char_lstm)
-    outputs, losses, task_losses = {}, {}, {}
+    outputs, losses, task_losses, representations = {}, {}, {}, {}
     for name, encoder in encoders.items():
         readers = [task for task in tasks if task.config.encoder == name]
         kind = encoder.sharing or m.sharing
@@ -194,6 +211,9 @@ def _build_multitask_model(model_config, tasks, featurizer, *, seed, word_vector
         shared = scheme(embedded, mask, readers, lambda task, features: task.build_head(
             dataclasses.replace(features, words=inputs["words"])))
         outputs.update(shared.outputs)
+        for task_name, features in shared.features.items():
+            representations[task_name] = [features.outputs[-1],
+                                          *keras.tree.flatten(features.states[-1:])]
         for loss_name, value in shared.losses.items():
             losses[f"{name}/{loss_name}"] = value
         for task_name, named in shared.task_losses.items():
@@ -215,4 +235,4 @@ def _build_multitask_model(model_config, tasks, featurizer, *, seed, word_vector
     }
     shared_variables, task_variables = _variable_split(task_models)
     return MultiTaskModel(model, task_models, inputs, outputs, losses, task_losses,
-                          shared_variables, task_variables)
+                          shared_variables, task_variables, representations)

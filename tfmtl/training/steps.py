@@ -29,8 +29,9 @@ import keras
 import tensorflow as tf
 
 from tfmtl.experiment import task_batch
-from tfmtl.models.multitask_model import LOSSES, TASK_LOSSES, MultiTaskModel
+from tfmtl.models.multitask_model import LOSSES, REPRESENTATIONS, TASK_LOSSES, MultiTaskModel
 from tfmtl.training.callbacks import Callback, StepContext
+from tfmtl.training.weightings.gradients import gram_matrix
 
 SUM = tf.distribute.ReduceOp.SUM
 
@@ -181,7 +182,9 @@ def make_all_step(strategy: tf.distribute.Strategy, groups: Sequence[tuple], mul
     A loss weighting combines the tasks' losses into one; a gradient weighting
     (``needs_gradients``) gets each task's gradient on the shared variables,
     all-reduced over replicas, and returns their combination, while each
-    task's own variables follow its own loss. A weighting that declares
+    task's own variables follow its own loss (in the ``representation`` mode it gets
+    the Gram matrix of the tasks' gradients on the shared encoder's output instead:
+    see :func:`_representation_combination`). A weighting that declares
     ``needs_reevaluation`` then gets the tasks' losses on the same batches with the
     updated weights (see :func:`_reevaluate`). Callbacks' ``in_step`` hooks run
     in the step, in replica context.
@@ -198,7 +201,8 @@ def make_all_step(strategy: tf.distribute.Strategy, groups: Sequence[tuple], mul
     Returns:
         ``train_step(iterators) -> ({loss name: (total, count)}, {callback: {name: value}})``.
     """
-    model = multitask.model
+    representation = weighting.needs_gradients and weighting.gradient_mode == "representation"
+    model = multitask.representation_model() if representation else multitask.model
     # A weighting's own trainable variables (learned log-variances) follow the loss too.
     variables = [*model.trainable_variables, *weighting.trainable_variables]
     shared_ids = {id(v) for v in multitask.shared_variables}
@@ -206,7 +210,7 @@ def make_all_step(strategy: tf.distribute.Strategy, groups: Sequence[tuple], mul
 
     def replica_step(*batches):
         stats, losses, outputs = {}, {}, {}
-        extras, extra_stats = [], []
+        extras, extra_stats, representations = [], [], []
         scale = _loss_scale(optimizer)
         if scale is not None:  # Put back if the step is skipped.
             weighting_state = [v for v in weighting.variables if not v.trainable]
@@ -218,6 +222,10 @@ def make_all_step(strategy: tf.distribute.Strategy, groups: Sequence[tuple], mul
                 key = tuple(task.name for task in group)
                 features = {name: batch[name] for name in input_names}
                 outputs[key] = model(features, training=True)
+                if representation:
+                    outputs[key] = dict(outputs[key])
+                    read = outputs[key].pop(REPRESENTATIONS)
+                    representations.append([read[task.name] for task in group])
                 losses.update(task_losses(group, batch, outputs[key], stats))
                 extra_stats.append({})
                 extras.append(extra_losses(outputs[key], model, extra_stats[-1], group))
@@ -229,7 +237,10 @@ def make_all_step(strategy: tf.distribute.Strategy, groups: Sequence[tuple], mul
                 loss = weighting.combine(losses)
             if extra is not None:
                 loss += extra
-        if weighting.needs_gradients:
+        if representation:
+            grads = _representation_combination(tape, losses, loss, extra, variables,
+                                                shared_ids, weighting, representations, scale)
+        elif weighting.needs_gradients:
             grads = _gradient_combination(tape, losses, loss, extra, variables, shared_ids,
                                           weighting, scale)
         else:
@@ -332,3 +343,46 @@ def _gradient_combination(tape, losses, total, extra, variables, shared_ids, wei
         else:
             grads.append(next(own_grads))
     return grads
+
+
+def _representation_combination(tape, losses, total, extra, variables, shared_ids, weighting,
+                                representations, scale=None):
+    """The ``representation`` gradient mode (Sener and Koltun's MGDA-UB, generalised): each
+    task's gradient on the encoder tensors its head reads (a backward pass through its head
+    alone), their Gram matrix, the coefficients ``alpha`` the weighting makes of it, and
+    one backward pass of ``sum_i alpha_i L_i`` (and `extra`) to the shared variables; the
+    other variables follow `total`, as in :func:`_gradient_combination`.
+
+    `representations` holds, per group, each of its tasks' tensors. Tasks reading the same
+    tensors (one encoder layer, one batch) share their space; tensors of other groups
+    (other batches) or other encoders count as zero in a task's gradient, so the
+    representation is all of them side by side and tasks on different ones are
+    orthogonal in it. The Gram matrix is summed over replicas: each holds its own share of
+    the examples, and the global inner product is the sum of the replicas' ones.
+    """
+    context = tf.distribute.get_replica_context()
+    names = weighting.task_names
+    tensors, seen = [], set()
+    for group in representations:
+        for tensor in tf.nest.flatten(group):
+            if id(tensor) not in seen:
+                seen.add(id(tensor))
+                tensors.append(tensor)
+    per_task = {}
+    for name in names:
+        grads = _gradient(tape, losses[name], tensors, scale)
+        per_task[name] = [g if scale is None else _unscale(g, scale) for g in grads]
+    gram = context.all_reduce(SUM, gram_matrix(per_task, names))
+    alpha = tf.stop_gradient(tf.cast(weighting.representation_alpha(gram, losses), tf.float32))
+    shared = [v for v in variables if id(v) in shared_ids]
+    own = [v for v in variables if id(v) not in shared_ids]
+    targets = [losses[name] for name in names]
+    weights = [alpha[i] for i in range(len(names))]
+    if extra is not None:
+        targets.append(extra)
+        weights.append(tf.constant(1.0))
+    if scale is not None:
+        weights = [w * scale for w in weights]
+    shared_grads = iter(tape.gradient(targets, shared, output_gradients=weights))
+    own_grads = iter(_gradient(tape, total, own, scale))
+    return [next(shared_grads) if id(v) in shared_ids else next(own_grads) for v in variables]

@@ -83,7 +83,8 @@ def _typed_schema(section: str, user) -> ConfigDict:
     `user` (the base config's default type when unset): the plug-in's keys and ``type``."""
     name = user["type"] if "type" in user else base_config().training[section].type
     check_unknown_name(_TYPED_SECTIONS[section], name, f"config.training.{section}.type")
-    schema = _TYPED_SECTIONS[section].get(name).default_config()
+    plugin = _TYPED_SECTIONS[section].get(name)
+    schema = plugin.schema() if section == "weighting" else plugin.default_config()
     schema.type = name
     return schema
 
@@ -270,6 +271,44 @@ def config_defaults(flat: Mapping[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(defaults))  # Tuples as lists, as config.json has them.
 
 
+def _check_gradient_mode(c: ml_collections.ConfigDict) -> None:
+    """A gradient weighting's ``gradients`` key: a mode it takes; ``representation`` needs
+    every encoder's tasks to read one tensor of it: hard sharing, all at one layer."""
+    weighting = WEIGHTINGS.get(c.training.weighting.type)
+    if "gradients" not in c.training.weighting:
+        return
+    key = "config.training.weighting.gradients"
+    mode = c.training.weighting.gradients
+    choice(mode, ("exact", "representation"), key)
+    if mode not in weighting.gradient_modes:
+        takers = sorted(name for name in WEIGHTINGS.names()
+                        if mode in WEIGHTINGS.get(name).gradient_modes)
+        raise ConfigError(key, f"weighting {c.training.weighting.type!r} takes only "
+                          f"{', '.join(weighting.gradient_modes)} gradients (its update is "
+                          f"defined on the shared variables' gradients); {mode!r} gradients: "
+                          f"{', '.join(takers)}")
+    if mode != "representation":
+        return
+    for name, encoder in c.model.encoders.items():
+        readers = [(task_name, task) for task_name, task in c.tasks.items()
+                   if task.encoder == name]
+        if not readers:
+            continue
+        scheme = encoder.sharing or c.model.sharing
+        if scheme != "hard":
+            raise ConfigError(key, f"representation gradients are taken on the output of a "
+                              f"hard-shared encoder, but encoder {name!r} uses sharing "
+                              f"{scheme!r} (its tasks read no common tensor); use "
+                              "gradients='exact'")
+        layers = {task_name: encoder.layers if task.layer == -1 else task.layer
+                  for task_name, task in readers}
+        if len(set(layers.values())) > 1:
+            raise ConfigError(key, f"representation gradients need the tasks of encoder "
+                              f"{name!r} to read one layer of it, but they read "
+                              f"{', '.join(f'{t}: {v}' for t, v in layers.items())}; use "
+                              "gradients='exact'")
+
+
 def check_training(c: ml_collections.ConfigDict) -> None:
     """Checks the ``training`` and ``distribute`` sections of a resolved config."""
     t = c.training
@@ -292,6 +331,7 @@ def check_training(c: ml_collections.ConfigDict) -> None:
                    "config.training.step='all'")
     check_unknown_name(WEIGHTINGS, t.weighting.type, "config.training.weighting.type")
     WEIGHTINGS.get(t.weighting.type).check_config(t.weighting, "config.training.weighting")
+    _check_gradient_mode(c)
     if t.step == "all" and not WEIGHTINGS.get(t.weighting.type).reads_loss_weight:
         for name, task in c.tasks.items():
             if task.loss_weight != TASKS.get(task.type).default_config().loss_weight:

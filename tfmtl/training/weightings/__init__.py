@@ -46,6 +46,11 @@ class Weighting(tf.Module):
     #: Whether it reads the tasks' ``loss_weight`` (a weight set with one that does not is a
     #: config error).
     reads_loss_weight = False
+    #: For ``needs_gradients``: the gradient modes it takes (its ``gradients`` key):
+    #: ``exact``, each task's gradient on the shared variables; ``representation``, each
+    #: task's gradient on the shared encoder's output, from which :meth:`representation_alpha`
+    #: makes the coefficients of the tasks' losses (see :mod:`tfmtl.training.steps`).
+    gradient_modes: tuple[str, ...] = ("exact",)
 
     def __init__(self, config: ml_collections.ConfigDict, tasks: Sequence):
         super().__init__(name=f"weighting_{config.type}")
@@ -59,8 +64,24 @@ class Weighting(tf.Module):
         return ml_collections.ConfigDict()
 
     @classmethod
+    def schema(cls) -> ml_collections.ConfigDict:
+        """Every key of ``config.training.weighting`` besides ``type``: its
+        :meth:`default_config`, and for a gradient weighting the gradient mode."""
+        config = cls.default_config()
+        if cls.needs_gradients:
+            # "exact" (per-task gradients of the shared variables) or "representation" (of
+            # the shared encoder's output; one backward pass through the encoder).
+            config.gradients = "exact"
+        return config
+
+    @classmethod
     def check_config(cls, config: ml_collections.ConfigDict, key: str) -> None:
         """Checks the weighting's keys; raises ConfigError naming the key."""
+
+    @property
+    def gradient_mode(self) -> str:
+        """``exact`` or ``representation`` (its ``gradients`` key; exact when absent)."""
+        return self.config.get("gradients", "exact")
 
     def build(self) -> None:
         """Creates the state variables (called under the strategy's scope)."""
@@ -73,6 +94,13 @@ class Weighting(tf.Module):
                           gradients: Mapping[str, list]) -> list:
         """For ``needs_gradients``: the update direction of the shared variables from each
         task's (all-reduced) gradients on them; None entries are variables a task misses."""
+        raise NotImplementedError
+
+    def representation_alpha(self, gram: tf.Tensor, losses: Mapping[str, tf.Tensor]
+                             ) -> tf.Tensor:
+        """For the ``representation`` mode: the coefficients (K) of the tasks' losses for the
+        shared variables, from the Gram matrix (float64, K x K, summed over replicas) of the
+        tasks' gradients on the shared encoder's output."""
         raise NotImplementedError
 
     def update_after_step(self, losses_before: Mapping[str, tf.Tensor],

@@ -34,11 +34,16 @@ class AlignedMTL(GramWeighting):
     ``B = sqrt(l_min) V L^{-1/2} V^T`` from the eigendecomposition ``G G^T = V L V^T``,
     and the update is the sum of the aligned gradients; in closed form from the Gram
     matrix (tasks whose gradients are linearly dependent leave the null space out).
+    With ``gradients="representation"`` the alignment is computed on the tasks'
+    gradients on the shared encoder's output (the paper's Aligned-MTL-UB), and the
+    shared variables follow ``sum_i alpha_i L_i``.
 
     Reference:
         Senushkin, Patakin, Kuznetsov and Konushin, "Independent Component Alignment for
         Multi-Task Learning", CVPR 2023.
     """
+
+    gradient_modes = ("exact", "representation")
 
     def alpha(self, gram, losses):
         return aligned_alpha(gram)

@@ -123,6 +123,13 @@ class GramWeighting(Weighting):
 
     def combine_gradients(self, losses, gradients):
         gram = gram_matrix(gradients, self.task_names)
+        return combination(gradients, self.task_names, self._solve(gram, losses))
+
+    def representation_alpha(self, gram, losses):
+        return self._solve(gram, losses)
+
+    def _solve(self, gram, losses):
+        """``alpha`` from the Gram matrix, the logged weights and cosines updated."""
         alpha = self.alpha(gram, losses)
         self.weights.assign(tf.cast(alpha, tf.float32))
         norms = tf.sqrt(tf.maximum(tf.linalg.diag_part(gram), 1e-300))
@@ -132,7 +139,7 @@ class GramWeighting(Weighting):
             self.cosines.assign(tf.cast(tf.stack([cosine[i, j] for i, j in pairs]),
                                         tf.float32))
         self.step.assign_add(1)
-        return combination(gradients, self.task_names, alpha)
+        return alpha
 
     def metrics(self):
         out = {f"{name}/weight": self.weights[i] for i, name in enumerate(self.task_names)}

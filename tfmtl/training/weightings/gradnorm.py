@@ -22,8 +22,11 @@ class GradNorm(Weighting):
     last shared layer, which a multi-task model here need not have; a variable a task does
     not reach adds nothing to its norm. The gradients are the all-reduced ones and the
     losses the global ones, so every replica takes the same step. The weights, the first
-    step's losses and the step count are checkpointed. As in the paper, nothing keeps a
-    weight positive: with too large an ``lr`` one can cross zero.
+    step's losses and the step count are checkpointed. With ``gradients="representation"``
+    the norms are those of the tasks' gradients on the shared encoder's output (close to
+    the paper's last shared layer, without its weight gradients), and the shared
+    variables follow ``sum_i w_i L_i``. As in the paper, nothing keeps a weight positive:
+    with too large an ``lr`` one can cross zero.
 
     Reference:
         Chen, Badrinarayanan, Lee and Rabinovich, "GradNorm: Gradient Normalization for
@@ -31,6 +34,7 @@ class GradNorm(Weighting):
     """
 
     needs_gradients = True
+    gradient_modes = ("exact", "representation")
 
     @classmethod
     def default_config(cls):
@@ -56,13 +60,28 @@ class GradNorm(Weighting):
         self.steps = state("steps", 0, tf.int64)
 
     def combine_gradients(self, losses, gradients):
-        k = len(self.task_names)
         # IndexedSlices (embedding lookups) made dense: repeated rows add up.
         per_task = [[None if g is None else tf.convert_to_tensor(g) for g in gradients[name]]
                     for name in self.task_names]
         norms = tf.stack([tf.sqrt(tf.add_n([tf.constant(0.0)] + [
             tf.reduce_sum(tf.square(g)) for g in grads if g is not None]))
             for grads in per_task])
+        weights = self._update(norms, losses)
+        direction = []
+        for j in range(len(per_task[0])):
+            terms = [weights[i] * grads[j] for i, grads in enumerate(per_task)
+                     if grads[j] is not None]
+            direction.append(tf.add_n(terms) if terms else None)
+        return direction
+
+    def representation_alpha(self, gram, losses):
+        norms = tf.cast(tf.sqrt(tf.maximum(tf.linalg.diag_part(gram), 0.0)), tf.float32)
+        return self._update(norms, losses)
+
+    def _update(self, norms, losses):
+        """Takes the weights' step from the tasks' gradient `norms`; returns the weights
+        before it (those this step uses)."""
+        k = len(self.task_names)
         values = tf.stack(global_losses(losses, self.task_names))
         initial = tf.where(self.steps == 0, values, self.initial)
         relative = values / tf.maximum(initial, 1e-12)
@@ -75,12 +94,7 @@ class GradNorm(Weighting):
         self.weights.assign(updated * k / tf.reduce_sum(updated))
         self.initial.assign(initial)
         self.steps.assign_add(1)
-        direction = []
-        for j in range(len(per_task[0])):
-            terms = [weights[i] * grads[j] for i, grads in enumerate(per_task)
-                     if grads[j] is not None]
-            direction.append(tf.add_n(terms) if terms else None)
-        return direction
+        return weights
 
     def metrics(self):
         return {f"{name}/weight": self.weights[i] for i, name in enumerate(self.task_names)}

@@ -29,12 +29,17 @@ class IMTL(GramWeighting):
     """Impartial multi-task learning, its gradient part (IMTL-G): the update ``d = sum_i
     alpha_i g_i`` with ``sum_i alpha_i = 1`` whose projection on every task's unit
     gradient is the same, ``d . u_i = d . u_j``, so no task dominates the shared
-    update; in closed form from the Gram matrix.
+    update; in closed form from the Gram matrix. With ``gradients="representation"``
+    the projections are equalised on the tasks' gradients on the shared encoder's output
+    (as the paper does for its shared feature), and the shared variables follow
+    ``sum_i alpha_i L_i``.
 
     Reference:
         Liu, Li, Kuang, Xue, Chen, Yang, Liao and Zhang, "Towards Impartial Multi-task
         Learning", ICLR 2021.
     """
+
+    gradient_modes = ("exact", "representation")
 
     def alpha(self, gram, losses):
         return imtl_alpha(gram)

@@ -40,11 +40,16 @@ class MGDA(GramWeighting):
     graph on the K x K Gram matrix, to ``iterations`` steps of accelerated projected
     gradient descent in float64 (tested against a QP solver to 1e-6 of the optimal
     value); the weights logged are ``w_i / n_i``, the coefficients of the raw gradients.
+    With ``gradients="representation"`` this is MGDA-UB: the same problem on the tasks'
+    gradients on the shared encoder's output (the paper's upper bound), and the shared
+    variables follow ``sum_i w_i L_i / n_i``.
 
     Reference:
         Sener and Koltun, "Multi-Task Learning as Multi-Objective Optimization", NeurIPS
-        2018 (the exact gradients; MGDA-UB's representation bound is not implemented).
+        2018.
     """
+
+    gradient_modes = ("exact", "representation")
 
     @classmethod
     def default_config(cls):

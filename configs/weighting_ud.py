@@ -8,9 +8,11 @@ step (every update sees every task's loss on the same batch).
 Variants (``--config=configs/weighting_ud.py:VARIANT``): a weighting name (``equal``,
 ``static``, ``uncertainty``, ``dwa``, ``rlw``, ``gls``, ``famo``, ``pcgrad``, ``mgda``,
 ``imtl``, ``cagrad``, ``aligned_mtl``, ``nash_mtl``, ``gradnorm``: the multi-task run with
-its defaults), or ``single_TASK`` (TASK alone, the same budget and model: the Δm
-baselines). A budget that fits 2 cores: 3,000 updates of a 1-layer BiLSTM of 128 units
-with a character CNN; the best checkpoint on the mean of the tasks' dev accuracies.
+its defaults), ``KIND_rep`` for a gradient weighting that takes representation gradients
+(``mgda_rep``: MGDA-UB; ``imtl_rep``, ``aligned_mtl_rep``, ``gradnorm_rep``), or
+``single_TASK`` (TASK alone, the same budget and model: the Δm baselines). A budget that
+fits 2 cores: 3,000 updates of a 1-layer BiLSTM of 128 units with a character CNN; the
+best checkpoint on the mean of the tasks' dev accuracies.
 """
 
 from tfmtl.config import base_config
@@ -18,10 +20,13 @@ from tfmtl.experiment import task_config
 from tfmtl.training.weightings import WEIGHTINGS
 
 TASKS = ("upos", "xpos", "deprel", "feats")
+#: The gradient weightings that take representation gradients (variant ``KIND_rep``).
+REPRESENTATION = ("mgda", "imtl", "aligned_mtl", "gradnorm")
 
 
 def variants() -> tuple[str, ...]:
-    return (*WEIGHTINGS.names(), *(f"single_{t}" for t in TASKS))
+    return (*WEIGHTINGS.names(), *(f"{k}_rep" for k in REPRESENTATION),
+            *(f"single_{t}" for t in TASKS))
 
 
 def get_config(variant: str = "equal"):
@@ -37,7 +42,9 @@ def get_config(variant: str = "equal"):
     config.training.reference_task = tasks[0]
     if len(tasks) > 1:
         config.training.step = "all"
-        config.training.weighting.type = variant
+        config.training.weighting.type = variant.removesuffix("_rep")
+        if variant.endswith("_rep"):
+            config.training.weighting.gradients = "representation"
         config.training.select = "mean"
     config.model.embeddings.text.word_dim = 100
     config.model.embeddings.text.dropout = 0.3

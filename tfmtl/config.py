@@ -31,7 +31,7 @@ ConfigDict = ml_collections.ConfigDict
 USER_NAMED = ("config.tasks", "config.model.embeddings", "config.model.encoders",
               "config.model.decoders", "config.model.schemes", "config.training.callbacks",
               "config.training.weighting", "config.training.sampler",
-              "config.training.baselines")
+              "config.training.baselines", "config.training.loss_baselines")
 
 
 class ConfigError(ValueError):
@@ -159,8 +159,13 @@ def base_config() -> ConfigDict:
     c.training.reference_task = ""
     # The dev score of the best checkpoint and early stopping: "reference" (the reference
     # task's main metric), "mean" (the mean of every exported task's main dev metric) or
-    # "delta_m" (Δm over `baselines`: the mean relative gain over single-task baselines).
+    # "delta_m" (Δm over `baselines`: the mean relative gain over single-task baselines) or
+    # "loss" (the lowest mean over the tasks of each one's dev loss divided by its
+    # `loss_baselines` entry, 1 where it has none; the dev losses are then scored too).
     c.training.select = "reference"
+    # For select "loss": task name -> the dev loss that task's is divided by (its
+    # single-task network's, for tfmtl-group). Empty = none (raw losses).
+    c.training.loss_baselines = ConfigDict()
     # Task name -> the dev value of its main metric in a single-task baseline run (float).
     # Δm averages over these tasks; every exported task needs one. Required by select
     # "delta_m"; with another select, the dev Δm is only logged. Empty = none.
@@ -288,7 +293,8 @@ def to_json(config: ConfigDict) -> str:
 #: ``--config.KEY=VALUE`` override to set one of their keys (see
 #: tfmtl.training.validation.apply_plugin_overrides).
 PLUGIN_SECTIONS = ("model.schemes.", "training.callbacks.", "training.weighting.",
-                   "training.sampler.", "training.baselines.")
+                   "training.sampler.", "training.baselines.",
+                   "training.loss_baselines.")
 
 
 def check_key_path(config: ConfigDict, path: str) -> None:

@@ -80,9 +80,9 @@ def validate(config: ConfigDict | Mapping, *, check_files: bool = True) -> Confi
     resolved.model.schemes = _scheme_sections(model["schemes"] if "schemes" in model else {},
                                               resolved.model)
     training = config["training"] if "training" in config else {}
-    for section in (*TRAINING_PLUGIN_SECTIONS, "baselines"):
+    for section in (*TRAINING_PLUGIN_SECTIONS, "baselines", "loss_baselines"):
         # Checked, and completed with the plug-ins' defaults, by tfmtl.training.validate
-        # (as are the task baselines of Δm).
+        # (as are the task baselines of Δm and of select "loss").
         if section in training:
             value = training[section]
             value = value.to_dict() if isinstance(value, ConfigDict) else dict(value)

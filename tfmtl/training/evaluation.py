@@ -29,11 +29,16 @@ class Evaluator:
         experiment: tasks, vocabularies and data.
         model: the multi-task model.
         batch_size: sentences per prediction batch.
+        losses: whether :meth:`evaluate` scores each task's loss too (``loss``: its named
+            losses' weighted means over the split, as a training step sums them, in
+            inference mode).
     """
 
-    def __init__(self, experiment: Experiment, model: MultiTaskModel, batch_size: int):
+    def __init__(self, experiment: Experiment, model: MultiTaskModel, batch_size: int,
+                 losses: bool = False):
         self.experiment = experiment
         self.batch_size = batch_size
+        self.losses = losses
         self.input_names = experiment.featurizer.input_names()
         # One trace per task: batch, sentence and word lengths vary from batch to batch.
         signature = [{name: tf.TensorSpec([None] * (2 if name == "words" else 3), tf.int32)
@@ -47,6 +52,30 @@ class Evaluator:
                 ),
                 input_signature=signature,
             )
+
+        self._loss = {}
+        for task in experiment.tasks:
+            task_model = model.task_models[task.name]
+            self._loss[task.name] = tf.function(
+                lambda batch, task=task, task_model=task_model: {
+                    name: (loss.total, loss.count, tf.constant(loss.weight, tf.float32))
+                    for name, loss in task.losses(
+                        batch, task_model({n: batch[n] for n in self.input_names},
+                                          training=False)).items()},
+                reduce_retracing=True)
+
+    def loss(self, task_name: str, examples: Sequence[dict]) -> float:
+        """The task's loss over `examples`: each named loss's total over count on the
+        whole set, times its weight, summed."""
+        sums: dict[str, list[float]] = {}
+        for batch in make_dataset(examples, batch_size=self.batch_size):
+            for name, (total, count, weight) in self._loss[task_name](batch).items():
+                entry = sums.setdefault(name, [0.0, 0.0, 1.0])
+                entry[0] += float(total)
+                entry[1] += float(count)
+                entry[2] = float(weight)
+        return math.fsum(weight * total / max(count, 1.0)
+                         for total, count, weight in sums.values())
 
     def predict(self, task_name: str, examples: Sequence[dict]) -> list[np.ndarray]:
         """Predicted label ids per example (per token for token-level tasks)."""
@@ -78,6 +107,8 @@ class Evaluator:
             predictions = self.predict(task.name, examples)
             oov = [self.experiment.featurizer.oov(e["words"]) for e in examples]
             results[task.name] = task.evaluate(sentences, predictions, oov)
+            if self.losses:
+                results[task.name]["loss"] = self.loss(task.name, examples)
         return results
 
 

@@ -206,7 +206,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
     check_schedules(model.model, callbacks)
     step_fn, tasks_at = _make_steps(experiment, strategy, model, optimizer, weighting,
                                     callbacks, start)
-    evaluator = Evaluator(experiment, model, t.eval_batch_size)
+    evaluator = Evaluator(experiment, model, t.eval_batch_size, losses=t.select == "loss")
     writer = (tf.summary.create_file_writer(os.path.join(workdir, TENSORBOARD_DIR)) if chief
               else tf.summary.create_noop_writer())
     run = Run(config, workdir, experiment, model, optimizer, state, checkpoints, writer, chief,

@@ -55,8 +55,9 @@ def validate(config: ml_collections.ConfigDict | Mapping, *,
                                         training.get("step", "sampled"))
     if "callbacks" in training:
         training.callbacks = _callback_sections(training.callbacks)
-    if "baselines" in training:
-        training.baselines = _baselines_section(training.baselines)
+    for section in ("baselines", "loss_baselines"):
+        if section in training:
+            training[section] = _baselines_section(training[section], section)
     resolved = validate_experiment(user, check_files=check_files)
     _add_required_callbacks(resolved)
     check_training(resolved)
@@ -131,13 +132,14 @@ def _callback_sections(sections) -> ConfigDict:
     return resolved
 
 
-def _baselines_section(section) -> ConfigDict:
-    """``config.training.baselines`` with each value a float; :func:`check_training` checks
-    the task names and the values."""
-    key = "config.training.baselines"
+def _baselines_section(section, name: str = "baselines") -> ConfigDict:
+    """``config.training.baselines`` (or ``loss_baselines``) with each value a float;
+    :func:`check_training` checks the task names and the values."""
+    key = f"config.training.{name}"
     if not isinstance(section, ConfigDict | Mapping):
-        raise ConfigError(key, f"expected a section (task name -> the baseline's dev value "
-                          f"of its main metric), got {section!r}")
+        raise ConfigError(key, "expected a section (task name -> the baseline's dev value "
+                          f"of its {'loss' if name == 'loss_baselines' else 'main metric'}), "
+                          f"got {section!r}")
     resolved = ConfigDict()
     for name in section.keys():
         resolved[name] = check_type(0.0, section[name], f"{key}.{name}")
@@ -163,8 +165,8 @@ def _plugin_schema(config: ml_collections.ConfigDict, key: str):
     for section in _TYPED_SECTIONS:
         if key.startswith(f"training.{section}."):
             return ["training", section], _typed_schema(section, config.training[section])
-    if key.startswith("training.baselines."):  # A task's baseline value.
-        return ["training", "baselines"], ConfigDict({parts[2]: 0.0})
+    if key.startswith(("training.baselines.", "training.loss_baselines.")):  # A task's value.
+        return ["training", parts[1]], ConfigDict({parts[2]: 0.0})
     if len(parts) < 4:
         raise ConfigError(f"config.{key}", "name a key of the plug-in's section "
                           f"(config.{'.'.join(parts[:3])}.KEY)")
@@ -319,8 +321,9 @@ def check_training(c: ml_collections.ConfigDict) -> None:
     positive(t.patience, "config.training.patience", allow_zero=True)
     choice(t.step, ("sampled", "all"), "config.training.step")
     choice(t.mixed_precision, DTYPE_POLICIES, "config.training.mixed_precision")
-    choice(t.select, ("reference", "mean", "delta_m"), "config.training.select")
+    choice(t.select, ("reference", "mean", "delta_m", "loss"), "config.training.select")
     _check_baselines(c)
+    _check_loss_baselines(c)
     if t.step == "all":
         if t.joint:
             raise ConfigError("config.training.joint", "step 'all' always trains tasks that "
@@ -383,6 +386,23 @@ def _check_baselines(c: ml_collections.ConfigDict) -> None:
                 raise ConfigError(f"{key}.{name}", "missing: Δm averages over every exported "
                                   f"task; give the main dev metric of {name}'s single-task "
                                   "baseline run")
+
+
+def _check_loss_baselines(c: ml_collections.ConfigDict) -> None:
+    """``config.training.loss_baselines``: each a task's dev loss, a finite number > 0, and
+    only with select 'loss' (the one reader)."""
+    t, key = c.training, "config.training.loss_baselines"
+    if t.loss_baselines and t.select != "loss":
+        raise ConfigError(key, f"set, but select is {t.select!r}: only select 'loss' "
+                          "divides the dev losses by them")
+    for name, value in t.loss_baselines.items():
+        if name not in c.tasks:
+            raise ConfigError(f"{key}.{name}", f"unknown task {name!r}; tasks: "
+                              f"{', '.join(c.tasks)}")
+        if (isinstance(value, bool) or not isinstance(value, int | float)
+                or not math.isfinite(value) or value <= 0):
+            raise ConfigError(f"{key}.{name}", "must be a number > 0 (a dev loss the task's "
+                              f"is divided by), got {value!r}")
 
 
 def _check_sampler_task_keys(c: ml_collections.ConfigDict) -> None:

@@ -20,12 +20,20 @@ def dev_delta_m(run, results: dict) -> dict | None:
 
 def dev_score(run, results: dict) -> tuple[float | None, str]:
     """The dev score that selects checkpoints (``config.training.select``) and what it is:
-    the reference task's main metric, the mean of the exported tasks' main metrics, or the
-    Δm over the baselines (None when a task it needs has no dev set)."""
+    the reference task's main metric, the mean of the exported tasks' main metrics, the
+    Δm over the baselines (None when a task it needs has no dev set), or minus the mean of
+    the tasks' dev losses, each divided by its ``loss_baselines`` entry."""
     if run.config.training.select == "delta_m":
         delta = dev_delta_m(run, results)
         what = "dev Δm over " + "/".join(run.config.training.baselines.keys())
         return (None if delta is None else delta["value"]), what
+    if run.config.training.select == "loss":
+        tasks = [task for task in run.experiment.tasks if task.name in results]
+        divisors = run.config.training.loss_baselines
+        values = [results[t.name]["loss"] / divisors.get(t.name, 1.0) for t in tasks]
+        what = "minus the mean dev loss" + (" relative to the baselines'" if divisors else "")
+        # Negated: the best checkpoint has the highest score.
+        return (-statistics.mean(values) if values else None), what
     if run.config.training.select == "mean":
         tasks = [task for task in run.experiment.tasks if task.exported]
         values = [_higher_is_better(task, results) for task in tasks]

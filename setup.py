@@ -57,6 +57,7 @@ setuptools.setup(
             "tfmtl-export=tfmtl.cli.export:run",
             "tfmtl-predict=tfmtl.cli.predict:run",
             "tfmtl-sweep=tfmtl.cli.sweep:run",
+            "tfmtl-group=tfmtl.cli.group:run",
         ],
     },
 )

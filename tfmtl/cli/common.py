@@ -128,6 +128,15 @@ def _unknown_override(flag, name: str, argv: list[str]) -> str | None:
     return None
 
 
+def override_string(value) -> str:
+    """A config value as ``--config.KEY=`` reads it back."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
 def run_main(program: str, body: Callable[[], object]) -> None:
     """Runs `body`, turning the errors users cause into one line and exit code 2."""
     from tfmtl.config import ConfigError

@@ -13,7 +13,7 @@ with 1 when a run failed (the report lists it), 2 on a bad request.
 
 import os
 
-from tfmtl.cli.common import config_flags_parser, quiet_tensorflow, run_main
+from tfmtl.cli.common import config_flags_parser, override_string, quiet_tensorflow, run_main
 
 quiet_tensorflow()
 
@@ -57,15 +57,6 @@ _PROGRESS = flags.DEFINE_bool("progress", True, "Show the progress bar.")
 flags.mark_flag_as_required("config")
 
 
-def _override(value) -> str:
-    """A config value as ``--config.KEY=`` reads it back."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return repr(value)
-    return str(value)
-
-
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
@@ -89,7 +80,7 @@ def main(argv):
         from tfmtl.runs.sweep import check_grid, combine
 
         config = config_flags.get_config_filename(flags.FLAGS["config"])
-        overrides = [f"{key}={_override(value)}" for key, value in
+        overrides = [f"{key}={override_string(value)}" for key, value in
                      config_flags.get_override_values(flags.FLAGS["config"]).items()]
         try:
             seeds = [int(s) for s in _SEEDS.value]

@@ -23,9 +23,11 @@ quickstart: install
 test: install
 	$(BIN)/python -m pytest -q tests
 
-# The long end-to-end tests (marked slow; CI runs them after the default suite).
+# The long end-to-end tests (marked slow; CI runs them after the default suite), two at a
+# time (pytest-xdist; a test mostly waits on one core's subprocess). Tests that share a
+# module fixture carry one xdist_group mark, so that fixture is built once.
 test-slow: install
-	$(BIN)/python -m pytest -q --runslow -m slow tests
+	$(BIN)/python -m pytest -q --runslow -m slow -n 2 --dist loadgroup tests
 
 # ruff, and the import-linter contract of DESIGN.md's layers (pyproject.toml).
 lint: install

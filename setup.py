@@ -45,9 +45,10 @@ setuptools.setup(
         "bench": ["matplotlib>=3.8"],
         # The Ray executor's test starts a local Ray instance, so the tests need Ray too;
         # the gradient weightings are tested against SciPy's solvers; the grouping tests
-        # draw the heatmap and budget curve (tfmtl.grouping.plots).
-        "test": ["pytest>=8", "ruff>=0.6", "import-linter>=2.1", "ray>=2.40", "scipy>=1.11",
-                 "matplotlib>=3.8"],
+        # draw the heatmap and budget curve (tfmtl.grouping.plots); make test-slow runs two
+        # tests at a time with pytest-xdist.
+        "test": ["pytest>=8", "pytest-xdist>=3.5", "ruff>=0.6", "import-linter>=2.1",
+                 "ray>=2.40", "scipy>=1.11", "matplotlib>=3.8"],
     },
     entry_points={
         "console_scripts": [

@@ -1,7 +1,7 @@
 """Which tasks to train together: plans, estimates, the budgeted search, reports.
 
 The library core of ``tfmtl-group`` (Standley et al. 2019; Fifty et al. 2021),
-pure Python, NumPy and SciPy (matplotlib, imported when a plot is drawn):
+pure Python, NumPy and SciPy (matplotlib, imported when a plot is drawn), and its engine:
 
 * :mod:`~tfmtl.grouping.networks`: a :class:`Network` is a group of tasks at a
   size (full, cost 1; half, cost 0.5, single tasks only).
@@ -16,8 +16,10 @@ pure Python, NumPy and SciPy (matplotlib, imported when a plot is drawn):
   ``groups.json``; :mod:`~tfmtl.grouping.plots`: the pairwise heatmap and the
   budget curve.
 
-Training the planned networks goes through :mod:`tfmtl.runs`; that wiring lives
-in the ``tfmtl-group`` program, not here.
+* :mod:`~tfmtl.grouping.network_config`, :mod:`~tfmtl.grouping.trainings` and
+  :mod:`~tfmtl.grouping.search_run`: the ``tfmtl-group`` engine, which trains the
+  planned networks through the run store (:mod:`tfmtl.runs`; these import
+  TensorFlow when they train) and writes the report.
 """
 
 from tfmtl.grouping.estimates import Estimate, affinity_matrix, hoa, measured, tag

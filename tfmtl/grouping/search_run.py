@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from tfmtl.files import atomic_write_text
-from tfmtl.grouping.networks import BudgetError, GroupingError, Network, parse_budget
+from tfmtl.grouping.networks import HALF, BudgetError, GroupingError, Network, parse_budget
 from tfmtl.grouping.plan import PlannedRun, plan_runs
 from tfmtl.grouping.report import (
     ALL_IN_ONE,
@@ -131,6 +131,8 @@ def run_grouping(request: GroupingRequest) -> GroupingOutcome:
     tables = budget_tables(report, baselines)
     if retrained:
         tables += "\n" + _retrained_table(retrained, tasks)
+    if request.half_size:
+        tables += "\n" + _half_size_table(runs, tasks)
     os.makedirs(request.workdir, exist_ok=True)
     paths = {"groups": str(write_groups_json(os.path.join(request.workdir, GROUPS_FILE),
                                              report)),
@@ -192,6 +194,20 @@ def _retrained_table(retrained, tasks) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _half_size_table(runs, tasks) -> str:
+    """Each task's half-size network against its full-size one: the cost the search
+    charges (0.5) beside the real ratio of trainable parameters."""
+    lines = ["## Half-size networks: cost 0.5 in the search; their parameters", "",
+             "| task | full | half | half / full |", "|---|---|---|---|"]
+    for task in tasks:
+        full = runs.get((Network(frozenset({task})), 1.0, False))
+        half = runs.get((Network(frozenset({task}), HALF), 1.0, False))
+        if full and half and full.parameters and half.parameters:
+            lines.append(f"| {task} | {full.parameters:,} | {half.parameters:,} | "
+                         f"{half.parameters / full.parameters:.2f} |")
+    return "\n".join(lines) + "\n"
+
+
 def _networks_json(runs, retrained, tasks) -> list:
     out = []
     for key, run in sorted({**runs, **retrained}.items(),
@@ -203,7 +219,7 @@ def _networks_json(runs, retrained, tasks) -> list:
                     "fraction": fraction, "affinity": affinity, "run_id": run.run_id,
                     "status": "finished" if run.finished else "failed",
                     "error": run.error, "dev": dict(run.dev), "test": dict(run.test),
-                    "workdir": run.workdir})
+                    "parameters": run.parameters, "workdir": run.workdir})
     return out
 
 

@@ -36,6 +36,8 @@ class NetworkRun:
             or the main metric negated where higher is better).
         test: the same on test.
         workdir: the run's folder in the store.
+        parameters: the network's trainable parameters (from its last checkpoint; 0 when
+            unknown): what a half-size network really saves.
     """
 
     planned: PlannedRun
@@ -44,6 +46,7 @@ class NetworkRun:
     dev: Mapping[str, float] = dataclasses.field(default_factory=dict)
     test: Mapping[str, float] = dataclasses.field(default_factory=dict)
     workdir: str = ""
+    parameters: int = 0
 
     @property
     def finished(self) -> bool:
@@ -148,7 +151,7 @@ class GroupTrainer:
             out[p.key] = NetworkRun(
                 p, entry.run_id, dev=self._scores(entry.run_id, metrics["dev"], p),
                 test=self._scores(entry.run_id, metrics.get("test", {}), p),
-                workdir=workdir)
+                workdir=workdir, parameters=trainable_parameters(workdir))
         return out
 
     def _scores(self, run_id: str, split: Mapping, planned: PlannedRun) -> dict[str, float]:
@@ -179,6 +182,20 @@ class GroupTrainer:
                 t.name: (t.main_metric, t.main_metric in t.lower_is_better)
                 for t in experiment.tasks}
         return self._metrics[run_id][task]
+
+
+def trainable_parameters(workdir: str) -> int:
+    """The trainable parameters of a trained workdir's model: the sizes of the variables the
+    optimizer of its last checkpoint trains (0 without a checkpoint, e.g. a run restored
+    from a results archive)."""
+    import numpy as np
+    import tensorflow as tf
+
+    path = tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints"))
+    if path is None:
+        return 0
+    return int(sum(np.prod(shape) for name, shape in tf.train.list_variables(path)
+                   if name.startswith("optimizer/_trainable_variables/")))
 
 
 def group_scores(runs: Mapping[tuple, NetworkRun], *, fraction: float = 1.0,
@@ -238,4 +255,4 @@ def read_affinity(workdir: str) -> dict:
 
 
 __all__ = ["SCORES", "GroupTrainer", "NetworkRun", "estimates", "group_scores",
-           "read_affinity", "variant_name"]
+           "read_affinity", "trainable_parameters", "variant_name"]

@@ -10,7 +10,8 @@ steps each: 300 by default) so that a change of machine load hits every weightin
 alike. Prints the median ms/step over the rounds and the ratio to ``equal``, with the
 CPU model it ran on, and each method's bar: loss-only ≤ 1.05x (``famo``, which
 evaluates the losses again after its update, ≤ 1.4x), exact per-task gradients
-≤ (K + 0.5)x for K tasks.
+≤ (K + 0.5)x for K tasks, representation gradients (``KIND_rep``: ``mgda_rep``,
+``imtl_rep``, ``aligned_mtl_rep``, ``gradnorm_rep``, the config's variants) ≤ 1.6x.
 """
 
 import importlib.util
@@ -30,7 +31,8 @@ _STEPS = flags.DEFINE_integer("steps", 50, "Steps timed per weighting and round.
 _ROUNDS = flags.DEFINE_integer("rounds", 6, "Interleaved rounds.", lower_bound=1)
 _WARMUP = flags.DEFINE_integer("warmup", 10, "Untimed steps first (tracing).", lower_bound=1)
 _WEIGHTINGS = flags.DEFINE_list("weightings", [], "Weightings (default: every registered "
-                                "one; equal always first).")
+                                "one and each representation-mode one, KIND_rep; equal always "
+                                "first).")
 
 
 def make_stepper(config):
@@ -64,7 +66,8 @@ def main(argv):
     spec = importlib.util.spec_from_file_location("weighting_config", _CONFIG.value)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    names = ["equal", *[w for w in (_WEIGHTINGS.value or WEIGHTINGS.names()) if w != "equal"]]
+    every = [*WEIGHTINGS.names(), *(f"{k}_rep" for k in module.REPRESENTATION)]
+    names = ["equal", *[w for w in (_WEIGHTINGS.value or every) if w != "equal"]]
     steppers, tasks = {}, 0
     for name in names:
         config = module.get_config(name)
@@ -79,10 +82,12 @@ def main(argv):
     print("| weighting | kind | ms/step (median) | / equal | bar |\n|---|---|---:|---:|---:|")
     equal = medians["equal"]
     for name in names:
-        cls = WEIGHTINGS.get(name)
+        cls = WEIGHTINGS.get(name.removesuffix("_rep"))
         kind = "gradients" if cls.needs_gradients else "loss"
-        bar = (tasks + 0.5 if cls.needs_gradients else
+        bar = (1.6 if name.endswith("_rep") else tasks + 0.5 if cls.needs_gradients else
                1.4 if cls.needs_reevaluation else 1.05)
+        if name.endswith("_rep"):
+            kind = "representation gradients"
         ms = medians[name]
         print(f"| {name} | {kind} | {ms:.1f} | {ms / equal:.2f} | ≤ {bar:.2f} |")
 

@@ -135,3 +135,16 @@ def head_kernel_moves(config, workdir) -> dict[str, float]:
     return {task.name: float(np.abs(after.get_layer(f"{task.name}_logits").kernel.numpy()
                                     - before.get_layer(f"{task.name}_logits").kernel.numpy())
                              .max()) for task in experiment.tasks}
+
+
+def processes_using(path: str) -> list[int]:
+    """Live processes whose command line mentions `path`."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if path.encode() in f.read():
+                    found.append(int(pid))
+        except OSError:
+            continue
+    return found

@@ -9,22 +9,10 @@ import time
 
 import pytest
 
+from tests.cli_helpers import processes_using
 from tests.conftest import REPO_ROOT
 from tests.runs.conftest import read_report, run_sweep, sweep_command, sweep_env, trainings
 from tfmtl.runs import RunStore
-
-
-def processes_using(path: str) -> list[int]:
-    """Live processes whose command line mentions `path`."""
-    found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                if path.encode() in f.read():
-                    found.append(int(pid))
-        except OSError:
-            continue
-    return found
 
 
 @pytest.mark.slow  # a sweep killed and rerun: about a minute.

@@ -67,7 +67,8 @@ class GroupingOutcome:
 
 
 def _tasks(request: GroupingRequest) -> tuple[str, ...]:
-    """The config's task names (resolved with its overrides), in config order."""
+    """The config's task names (resolved with its overrides), in the config's order (a
+    ConfigDict's: sorted by name)."""
     from tfmtl.runs import _core
 
     loaded = _core.load_config(request.config, request.overrides, where="--config")

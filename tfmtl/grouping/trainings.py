@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import sys
 from collections.abc import Mapping, Sequence
 
 from tfmtl.grouping.estimates import Estimate, hoa, measured, tag
@@ -125,6 +126,13 @@ class GroupTrainer:
                 (task,) = network.tasks
                 loss = self.store.metrics(run.run_id)["dev"][task]["loss"]
                 baselines.setdefault(fraction, {})[task] = float(loss)
+        for p in second:
+            lacking = sorted(t for t in p.network.tasks
+                             if t not in baselines.get(p.fraction, {}))
+            if lacking:
+                print(f"tfmtl-group: warning: {variant_name(p, order)}: no single-task dev "
+                      f"loss of {', '.join(lacking)} (its network failed): the checkpoint "
+                      "is chosen on its raw dev loss", file=sys.stderr)
         done.update(self._execute(second, order, baselines))
         return done
 

@@ -301,18 +301,24 @@ def test_a_failed_network_is_reported_and_the_search_exits_1(tmp_path):
             assert network["dev"] == {} and network["run_id"] and not network["parameters"]
         else:
             assert network["status"] == "finished" and network["error"] is None, tasks
-    # The search goes on; HOA cannot cover the failed task, so no budget has a result
-    # and the method is reported missing those runs.
+    # The search goes on: HOA answers for the tasks it still covers (chunk and label) and
+    # is reported missing the failed runs.
     groups = read_json(out / "groups.json")
     assert groups["tasks"] == ["bad", "chunk", "label"]
-    assert groups["methods"] == {}
     assert groups["missing"] == {"hoa": [["bad"], ["bad", "chunk"], ["bad", "label"]]}
+    for budget in ("1", "2", "3"):
+        selection = groups["methods"]["hoa"][budget]
+        assert sorted(selection["per_task"]) == ["chunk", "label"], budget
+        assert all("bad" not in n["tasks"] for n in selection["networks"])
+    assert groups["methods"]["hoa"]["1"]["networks"] == [
+        {"tasks": ["chunk", "label"], "size": "full"}]
     report = (out / "report.md").read_text(encoding="utf-8")
     assert "*hoa is incomplete: no run of bad, bad+chunk, bad+label.*" in report
-    assert any(line.startswith("tfmtl-group: hoa: no hoa candidate network holds task(s) bad")
+    assert any(line.startswith("tfmtl-group: hoa: no network of bad finished: its "
+                               "selections cover chunk, label only")
                for line in error_lines(result.stderr)), result.stderr[-3000:]
     assert (out / "pairs.png").is_file()  # chunk+label is a measured pair.
-    assert not (out / "budget.png").exists()  # No method has a result to plot.
+    assert (out / "budget.png").is_file()
 
 
 @pytest.mark.xdist_group("group_cli_hoa")  # They share the hoa_search fixture.

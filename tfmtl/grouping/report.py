@@ -107,9 +107,10 @@ def groups_json(report: GroupingReport) -> dict[str, Any]:
             entry: dict[str, Any] = {
                 "networks": [_network_json(n, report.tasks) for n in selection.networks],
                 "total": selection.total,
+                # Every task; a method missing runs may cover fewer (a partial answer).
                 "per_task": {task: {"score": selection.per_task[task].score,
                                     "network": selection.per_task[task].network}
-                             for task in report.tasks},
+                             for task in report.tasks if task in selection.per_task},
             }
             measured = report.measured.get(method, {}).get(budget)
             if measured is not None:
@@ -158,9 +159,12 @@ def report_from_json(data: Mapping[str, Any]) -> GroupingReport:
                                         f'{{"tasks": [...], "size": "full"|"half"}}')
                 networks.append(Network(frozenset(network["tasks"]), network["size"]))
             per_task = {}
-            if set(entry["per_task"]) != set(tasks):
-                raise GroupingError(f"groups.json: {where}.per_task must name every task")
-            for task in tasks:
+            partial = method in data.get("missing", {})
+            if (set(entry["per_task"]) != set(tasks) and not partial) or not entry["per_task"] \
+                    or set(entry["per_task"]) - set(tasks):
+                raise GroupingError(f"groups.json: {where}.per_task must name every task (a "
+                                    "method with missing runs: the tasks it covers)")
+            for task in (t for t in tasks if t in entry["per_task"]):
                 item = entry["per_task"][task]
                 if not isinstance(item, Mapping) or set(item) != {"score", "network"}:
                     raise GroupingError(f"groups.json: {where}.per_task.{task} must hold "

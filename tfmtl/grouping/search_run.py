@@ -115,11 +115,19 @@ def run_grouping(request: GroupingRequest) -> GroupingOutcome:
     found, missing = estimates(plan, runs)
     methods = {}
     for method, estimate in found.items():
-        try:
-            methods[method] = search_budgets(estimate, budgets, solver=request.solver)
-        except GroupingError as e:  # A task no network of a failed method covers.
-            print(f"tfmtl-group: {method}: {e}", file=sys.stderr)
-            missing.setdefault(method, ())
+        covered = tuple(t for t in estimate.tasks
+                        if any(t in network.tasks for network in estimate.scores))
+        if len(covered) < len(estimate.tasks):
+            # A task whose every network failed: the answer for the others, marked partial.
+            lost = [t for t in estimate.tasks if t not in covered]
+            print(f"tfmtl-group: {method}: no network of {', '.join(lost)} finished: "
+                  f"its selections cover {', '.join(covered) or 'no task'} only",
+                  file=sys.stderr)
+            if not covered:
+                continue
+            estimate = dataclasses.replace(estimate, tasks=covered, scores={
+                n: v for n, v in estimate.scores.items() if n.tasks <= set(covered)})
+        methods[method] = search_budgets(estimate, budgets, solver=request.solver)
     measured = {}
     retrained = {}
     if request.retrain:

@@ -12,7 +12,6 @@ import tensorflow as tf
 from tests.cli_helpers import (
     TINY_CONFIG,
     checkpoint_values,
-    run_binary,
     train_killed_and_resumed,
 )
 from tests.seams.common import tiny
@@ -226,29 +225,3 @@ def test_killed_run_resumes_with_the_same_state(tmp_path, kind):
     state = checkpoint_values(tf.train.latest_checkpoint(os.path.join(killed, "checkpoints")),
                               "weighting/")
     assert int(state["weighting/steps/.ATTRIBUTES/VARIABLE_VALUE"]) == 60
-
-
-@pytest.mark.slow  # Four runs of 12 steps (about two minutes).
-def test_mirrored_on_two_cpus_matches_default(tmp_path):
-    """Every replica takes the same weighting step (global losses, all-reduced gradients):
-    two replicas end with the state and weights of one."""
-    args = [f"--config={TINY_CONFIG}", "--config.training.steps=12",
-            "--config.training.eval_every=12", "--config.training.checkpoint_every=12",
-            "--config.model.embeddings.text.dropout=0.0",
-            "--config.model.encoders.shared.dropout=0.0", "--config.training.buckets=0",
-            "--config.training.step=all"]
-    mirrored = ["--config.distribute.strategy=mirrored", "--config.distribute.cpu_devices=2"]
-    for kind in ("famo", "gradnorm"):
-        runs = {}
-        for name, extra in (("default", []), ("mirrored", mirrored)):
-            workdir = str(tmp_path / f"{kind}_{name}")
-            result = run_binary("train", f"--workdir={workdir}", *args, *extra,
-                                f"--config.training.weighting.type={kind}")
-            assert result.returncode == 0, result.stderr[-3000:]
-            path = tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints"))
-            runs[name] = {**checkpoint_values(path, "weighting/"),
-                          **checkpoint_values(path, "optimizer/_trainable_variables/")}
-        assert runs["default"].keys() == runs["mirrored"].keys()
-        for key, value in runs["default"].items():
-            np.testing.assert_allclose(runs["mirrored"][key], value, rtol=2e-4, atol=2e-5,
-                                       err_msg=f"{kind} {key}")

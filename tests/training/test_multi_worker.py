@@ -25,6 +25,9 @@ import pytest
 from tests.cli_helpers import TINY_CONFIG, binary_command, checkpoint_values, env
 from tests.conftest import REPO_ROOT
 
+# Module fixtures: with pytest-xdist, every test of this file on one worker.
+pytestmark = pytest.mark.xdist_group("multi_worker")
+
 STEPS = 40
 # No dropout (each replica would draw its own masks) and no bucketing, as in
 # test_distribute.py; a checkpoint every 10 steps, so that a worker can be killed after one.

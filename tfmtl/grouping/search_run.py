@@ -6,6 +6,7 @@ store (:mod:`tfmtl.grouping.trainings`).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -83,6 +84,28 @@ def _executor(request: GroupingRequest):
     return LocalExecutor(request.workers)
 
 
+@contextlib.contextmanager
+def _ray_session(request: GroupingRequest):
+    """With ``--executor=ray``, one Ray connection for the whole search (its stages are
+    sweeps of their own, each of which would otherwise connect, or start a local Ray, and
+    stop it again)."""
+    if request.executor != "ray":
+        yield
+        return
+    from tfmtl.runs.ray_executor import _import_ray
+
+    ray = _import_ray()
+    if ray.is_initialized():
+        yield
+        return
+    ray.init(address=request.ray_address or None, include_dashboard=False,
+             log_to_driver=False)
+    try:
+        yield
+    finally:
+        ray.shutdown()
+
+
 def run_grouping(request: GroupingRequest) -> GroupingOutcome:
     """Runs the search `request` describes and writes its report into its workdir.
 
@@ -91,6 +114,11 @@ def run_grouping(request: GroupingRequest) -> GroupingOutcome:
             budget, or a budget below the cheapest cover of the tasks.
         RunsError: a config or override that does not load or validate.
     """
+    with _ray_session(request):
+        return _run_grouping(request)
+
+
+def _run_grouping(request: GroupingRequest) -> GroupingOutcome:
     from tfmtl.runs import RunStore
 
     budgets = [parse_budget(b) for b in request.budgets]

@@ -164,7 +164,7 @@ def _assert_complete_hoa(out, *, retrained: bool) -> dict:
     return groups
 
 
-@pytest.mark.xdist_group("group_cli_hoa")  # They share the hoa_search fixture.
+@pytest.mark.xdist_group("group_cli_ray")  # The hoa_search fixture; one Ray at a time.
 @pytest.mark.slow  # three tiny trainings (the fixture), the command again: about 70 s.
 def test_hoa_with_retrain_writes_the_report_and_a_rerun_trains_nothing(hoa_search):
     root, config, result = hoa_search
@@ -211,7 +211,7 @@ def test_hoa_with_retrain_writes_the_report_and_a_rerun_trains_nothing(hoa_searc
     assert (out / "groups.json").read_text(encoding="utf-8") == text
 
 
-@pytest.mark.xdist_group("group_cli_hoa")  # They share the hoa_search fixture.
+@pytest.mark.xdist_group("group_cli_ray")  # The hoa_search fixture; one Ray at a time.
 @pytest.mark.slow  # three tiny trainings, killed after one and resumed: 75 s (+ the fixture).
 def test_a_killed_search_resumes_and_trains_nothing_finished_again(hoa_search, tmp_path):
     root = tmp_path
@@ -321,7 +321,7 @@ def test_a_failed_network_is_reported_and_the_search_exits_1(tmp_path):
     assert (out / "budget.png").is_file()
 
 
-@pytest.mark.xdist_group("group_cli_hoa")  # They share the hoa_search fixture.
+@pytest.mark.xdist_group("group_cli_ray")  # The hoa_search fixture; one Ray at a time.
 @pytest.mark.slow  # a local Ray and three tiny trainings in it: 75 s (+ the fixture).
 def test_ray_and_the_local_pool_write_the_same_groups_json(hoa_search, tmp_path):
     ray = pytest.importorskip(

@@ -21,6 +21,8 @@ def local_ray():
         ray.shutdown()
 
 
+# With pytest-xdist, on the worker of the grouping CLI's Ray test: one local Ray at a time.
+@pytest.mark.xdist_group("group_cli_ray")
 @pytest.mark.slow  # starts a Ray instance and a sweep in it: about a minute.
 def test_ray_and_the_local_pool_give_the_same_report(local_sweep, variants_file, local_ray,
                                                      tmp_path):

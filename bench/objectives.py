@@ -28,8 +28,9 @@ import sys
 
 from absl import app, flags
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHARED = os.path.join(REPO, "..", "shared", "data")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # (Loaded by path: tests.)
+from bench_sweep import REPO, SHARED, execute_sweep, prepare_split, results_path  # noqa: E402
+
 BENCHMARKS = {
     # name: (config, variants, baseline, data_dir or None, metrics shown)
     "conll2000": ("conll2000_pos_chunk.py", ("layer1", "lm", "lm_crf"), "layer1",
@@ -67,13 +68,10 @@ flags.mark_flag_as_required("bench")
 
 def prepare_polarity(split_dir: str, shared: str = SHARED) -> str:
     """Writes the deduplicated MR/SUBJ/SST split and the SST-train lexicon (once)."""
-    done = os.path.join(split_dir, "lexicon.tsv")
-    if not os.path.isfile(done):
-        data = [sys.executable, "-m", "tfmtl.cli.data"]
-        corpora = os.path.join(REPO, "configs", "sentiment_corpora.py")
-        subprocess.run([*data, "split", f"--config={corpora}", f"--out={split_dir}",
-                        f"--config.data_dir={os.path.abspath(shared)}"], check=True, cwd=REPO)
-        subprocess.run([*data, "lexicon", f"--out={done}",
+    prepare_split(split_dir, shared)
+    lexicon = os.path.join(split_dir, "lexicon.tsv")
+    if not os.path.isfile(lexicon):
+        subprocess.run([sys.executable, "-m", "tfmtl.cli.data", "lexicon", f"--out={lexicon}",
                         os.path.join(shared, "sst", "train.txt")], check=True, cwd=REPO)
     return os.path.abspath(split_dir)
 
@@ -95,15 +93,7 @@ def build_sweep(bench: str, seeds, variants, data_dir: str, overrides=()):
 
 def main(argv):
     del argv
-    from tfmtl.runs import (
-        LocalExecutor,
-        RayExecutor,
-        RunsError,
-        RunStore,
-        report_markdown,
-        sweep_report,
-        write_report,
-    )
+    from tfmtl.runs import RunsError, report_markdown, sweep_report, write_report
 
     bench = _BENCH.value
     shared = os.path.abspath(_SHARED.value)
@@ -115,16 +105,9 @@ def main(argv):
                             os.path.abspath(data_dir), _OVERRIDES.value)
     except RunsError as e:
         sys.exit(f"objectives.py: error: {e}")
-    if _EXECUTOR.value == "ray":
-        executor = RayExecutor(_RAY_ADDRESS.value, cpus_per_run=1)
-    else:
-        executor = LocalExecutor(_WORKERS.value)
-    from tfmtl.runs.results_archive import sibling_archives
-
-    results = (os.path.join(REPO, "bench", "results", f"objectives_{bench}.jsonl.xz")
-               if _RESULTS.value is None else _RESULTS.value)
-    result = sweep.execute(RunStore(_RUNS_DIR.value), executor, results=results,
-                           also_from=sibling_archives(results) if results else ())
+    result = execute_sweep(sweep, results_path(f"objectives_{bench}", _RESULTS.value),
+                           runs_dir=_RUNS_DIR.value, executor=_EXECUTOR.value,
+                           workers=_WORKERS.value, ray_address=_RAY_ADDRESS.value)
     report = sweep_report(result, resamples=_BOOTSTRAP.value)
     markdown, _ = write_report(report, os.path.join(_OUT.value, bench))
     print("\n" + report_markdown(report, metrics=BENCHMARKS[bench][4]))

@@ -27,13 +27,20 @@ the sweep's report under --out/BENCH.
 import json
 import os
 import statistics
-import subprocess
 import sys
 
 from absl import app, flags
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHARED = os.path.join(REPO, "..", "shared", "data")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # (Loaded by path: tests.)
+from bench_sweep import (  # noqa: E402
+    REPO,
+    SHARED,
+    execute_sweep,
+    mean_sd,
+    prepare_split,
+    results_path,
+)
+
 SCHEMES = ("hard", "soft", "cross_stitch", "sluice", "private", "adversarial",
            "adversarial_raw", "adversarial_norm", "adversarial_std", "private_all",
            "adversarial_all")
@@ -71,16 +78,6 @@ _RESULTS = flags.DEFINE_string(
 flags.mark_flag_as_required("bench")
 
 
-def prepare_split(split_dir: str, shared: str = SHARED) -> str:
-    """Writes the deduplicated MR/SUBJ/SST split (once)."""
-    if not os.path.isfile(os.path.join(split_dir, "split.json")):
-        corpora = os.path.join(REPO, "configs", "sentiment_corpora.py")
-        subprocess.run([sys.executable, "-m", "tfmtl.cli.data", "split", f"--config={corpora}",
-                        f"--out={split_dir}", f"--config.data_dir={os.path.abspath(shared)}"],
-                       check=True, cwd=REPO)
-    return os.path.abspath(split_dir)
-
-
 def variants_of(bench: str) -> tuple[str, ...]:
     """The benchmark config's variants (its VARIANTS: the single-task ones, then the
     schemes it defines), in SCHEMES' order."""
@@ -105,14 +102,6 @@ def build_sweep(bench: str, seeds, variants, data_dir: str, overrides=()):
                         f"{', '.join(known)}")
     return Sweep(config, [Variant(v, config=f"{config}:{v}") for v in variants], seeds=seeds,
                  overrides=[f"data_dir={data_dir}", *overrides])
-
-
-def _mean_sd(values):
-    if not values:
-        return "–"
-    if len(values) == 1:
-        return f"{values[0]:.2f}"
-    return f"{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f}"
 
 
 def sharing_table(result, bench: str, resamples: int = 1000) -> tuple[str, dict]:
@@ -175,8 +164,8 @@ def sharing_table(result, bench: str, resamples: int = 1000) -> tuple[str, dict]
         shown = ([100 - m for m in row["test_mean"]] if sign < 0 else row["test_mean"])
         cells = [variant, str(len(row["seeds"]))]
         if len(tasks) > 1:
-            cells += [_mean_sd(row["test"][t]) for t in tasks]
-        cells += [_mean_sd(shown), _mean_sd(row["dev_mean"])]
+            cells += [mean_sd(row["test"][t]) for t in tasks]
+        cells += [mean_sd(shown), mean_sd(row["dev_mean"])]
         b = row.get("vs_single_task")
         if b:
             d, lo, hi = (sign * b["difference"], sign * b["low"], sign * b["high"])
@@ -290,25 +279,17 @@ def probe_table(result, bench: str, variants, path: str) -> str:
                 metrics[t][metric] for t in tasks if t in metrics)))
         if rows:
             lines.append("| " + " | ".join([
-                variant, str(len(rows)), _mean_sd([r["linear"] for r, _ in rows]),
-                _mean_sd([r["mlp"] for r, _ in rows]), f"{rows[0][0]['majority']:.2f}",
+                variant, str(len(rows)), mean_sd([r["linear"] for r, _ in rows]),
+                mean_sd([r["mlp"] for r, _ in rows]), f"{rows[0][0]['majority']:.2f}",
                 # (Probes cached before the norm was recorded have none.)
-                _mean_sd([r["feature_norm"] for r, _ in rows if "feature_norm" in r]),
-                _mean_sd([d for _, d in rows])]) + " |")
+                mean_sd([r["feature_norm"] for r, _ in rows if "feature_norm" in r]),
+                mean_sd([d for _, d in rows])]) + " |")
     return "\n".join(lines)
 
 
 def main(argv):
     del argv
-    from tfmtl.runs import (
-        LocalExecutor,
-        RayExecutor,
-        RunsError,
-        RunStore,
-        sweep_report,
-        write_report,
-    )
-    from tfmtl.runs.results_archive import sibling_archives
+    from tfmtl.runs import RunsError, sweep_report, write_report
 
     bench = _BENCH.value
     shared = os.path.abspath(_SHARED.value)
@@ -318,12 +299,9 @@ def main(argv):
                             os.path.abspath(data_dir), _OVERRIDES.value)
     except RunsError as e:
         sys.exit(f"sharing.py: error: {e}")
-    executor = (RayExecutor(_RAY_ADDRESS.value, cpus_per_run=1) if _EXECUTOR.value == "ray"
-                else LocalExecutor(_WORKERS.value))
-    results = (os.path.join(REPO, "bench", "results", f"sharing_{bench}.jsonl.xz")
-               if _RESULTS.value is None else _RESULTS.value)
-    result = sweep.execute(RunStore(_RUNS_DIR.value), executor, results=results,
-                           also_from=sibling_archives(results) if results else ())
+    results = results_path(f"sharing_{bench}", _RESULTS.value)
+    result = execute_sweep(sweep, results, runs_dir=_RUNS_DIR.value, executor=_EXECUTOR.value,
+                           workers=_WORKERS.value, ray_address=_RAY_ADDRESS.value)
     out = os.path.join(_OUT.value, bench)
     write_report(sweep_report(result, resamples=_BOOTSTRAP.value), out)
     table, rows = sharing_table(result, bench, _BOOTSTRAP.value)

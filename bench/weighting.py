@@ -30,8 +30,16 @@ import sys
 
 from absl import app, flags
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHARED = os.path.join(REPO, "..", "shared", "data")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # (Loaded by path: tests.)
+from bench_sweep import (  # noqa: E402
+    REPO,
+    SHARED,
+    execute_sweep,
+    mean_sd,
+    prepare_split,
+    results_path,
+)
+
 BENCHMARKS = {
     # name: (config, tasks, their single-task variants, data folder under the shared data
     # or None (the deduplicated split), metric)
@@ -93,14 +101,6 @@ def build_sweep(bench: str, seeds, variants, data_dir: str, overrides=()):
                  overrides=[f"data_dir={data_dir}", *overrides])
 
 
-def _mean_sd(values, digits=2):
-    if not values:
-        return "–"
-    if len(values) == 1:
-        return f"{values[0]:.{digits}f}"
-    return f"{statistics.mean(values):.{digits}f} ± {statistics.stdev(values):.{digits}f}"
-
-
 def weighting_table(result, bench: str, resamples: int = 1000) -> tuple[str, dict]:
     """The markdown table of a sweep (a row per multi-task variant, best dev Δm first, and
     the single-task row) and the same as JSON."""
@@ -158,8 +158,8 @@ def weighting_table(result, bench: str, resamples: int = 1000) -> tuple[str, dic
     for variant in ["single-task", *order] if "single-task" in rows else order:
         row = rows[variant]
         cells = [variant, str(len(row["seeds"])),
-                 *(_mean_sd(row["test"][t]) for t in tasks),
-                 _mean_sd(row.get("delta_m_test", [])), _mean_sd(row.get("delta_m_dev", []))]
+                 *(mean_sd(row["test"][t]) for t in tasks),
+                 mean_sd(row.get("delta_m_test", [])), mean_sd(row.get("delta_m_dev", []))]
         b = row.get("vs_single_task")
         cells.append(f"{b['difference']:+.2f} [{b['low']:+.2f}, {b['high']:+.2f}]" if b else "")
         lines.append("| " + " | ".join(cells) + " |")
@@ -168,37 +168,21 @@ def weighting_table(result, bench: str, resamples: int = 1000) -> tuple[str, dic
 
 def main(argv):
     del argv
-    from tfmtl.runs import (
-        LocalExecutor,
-        RayExecutor,
-        RunsError,
-        RunStore,
-        sweep_report,
-        write_report,
-    )
-    from tfmtl.runs.results_archive import sibling_archives
+    from tfmtl.runs import RunsError, sweep_report, write_report
 
     bench = _BENCH.value
     shared = os.path.abspath(_SHARED.value)
     folder = BENCHMARKS[bench][3]
-    if folder is None:
-        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-        from sharing import prepare_split
-
-        data_dir = prepare_split(_SPLIT_DIR.value, shared)
-    else:
-        data_dir = os.path.join(shared, folder)
+    data_dir = (prepare_split(_SPLIT_DIR.value, shared) if folder is None
+                else os.path.join(shared, folder))
     try:
         sweep = build_sweep(bench, [int(s) for s in _SEEDS.value], _VARIANTS.value,
                             os.path.abspath(data_dir), _OVERRIDES.value)
     except RunsError as e:
         sys.exit(f"weighting.py: error: {e}")
-    executor = (RayExecutor(_RAY_ADDRESS.value, cpus_per_run=1) if _EXECUTOR.value == "ray"
-                else LocalExecutor(_WORKERS.value))
-    results = (os.path.join(REPO, "bench", "results", f"weighting_{bench}.jsonl.xz")
-               if _RESULTS.value is None else _RESULTS.value)
-    result = sweep.execute(RunStore(_RUNS_DIR.value), executor, results=results,
-                           also_from=sibling_archives(results) if results else ())
+    result = execute_sweep(sweep, results_path(f"weighting_{bench}", _RESULTS.value),
+                           runs_dir=_RUNS_DIR.value, executor=_EXECUTOR.value,
+                           workers=_WORKERS.value, ray_address=_RAY_ADDRESS.value)
     out = os.path.join(_OUT.value, bench)
     write_report(sweep_report(result, resamples=_BOOTSTRAP.value), out)
     table, rows = weighting_table(result, bench, _BOOTSTRAP.value)

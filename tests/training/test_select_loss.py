@@ -28,7 +28,8 @@ def test_the_dev_loss_is_each_named_losss_mean_over_the_whole_split():
         outputs = model.task_models[task.name](features, training=False)
         want = sum(loss.weight * float(loss.total) / float(loss.count)
                    for loss in task.losses(batch, outputs).values())
-        assert got == pytest.approx(want, rel=1e-5), task.name
+        # float32 sums over other batchings differ by ~2e-5 (relative), no more.
+        assert got == pytest.approx(want, rel=1e-4), task.name
         assert np.isfinite(got) and got > 0
     results = Evaluator(experiment, model, 64, losses=True).evaluate("dev")
     assert all("loss" in scores for scores in results.values())

@@ -369,14 +369,8 @@ def _check_baselines(c: ml_collections.ConfigDict) -> None:
     t, key = c.training, "config.training.baselines"
     tasks = {name: TASKS.get(entry.type)(name, entry) for name, entry in c.tasks.items()}
     # The messages do not name a task's main metric: a tagger's depends on its labels.
-    for name, value in t.baselines.items():
-        if name not in tasks:
-            raise ConfigError(f"{key}.{name}", f"unknown task {name!r}; tasks: "
-                              f"{', '.join(tasks)}")
-        if (isinstance(value, bool) or not isinstance(value, int | float)
-                or not math.isfinite(value) or value <= 0):
-            raise ConfigError(f"{key}.{name}", "must be a number > 0 (the baseline's main "
-                              f"dev metric; Δm divides by it), got {value!r}")
+    _check_task_values(t.baselines, key, tasks, "the baseline's main dev metric; Δm "
+                       "divides by it")
     if t.select == "delta_m" and not t.baselines:
         raise ConfigError(key, "empty, but select 'delta_m' needs each exported task's "
                           "main dev metric in its single-task baseline run")
@@ -395,14 +389,20 @@ def _check_loss_baselines(c: ml_collections.ConfigDict) -> None:
     if t.loss_baselines and t.select != "loss":
         raise ConfigError(key, f"set, but select is {t.select!r}: only select 'loss' "
                           "divides the dev losses by them")
-    for name, value in t.loss_baselines.items():
-        if name not in c.tasks:
+    _check_task_values(t.loss_baselines, key, c.tasks, "a dev loss the task's is divided by")
+
+
+def _check_task_values(section, key: str, tasks, what: str) -> None:
+    """Each entry of a task-keyed section (`key`) names a task of `tasks` and is a finite
+    number > 0 (`what` it is, for the message)."""
+    for name, value in section.items():
+        if name not in tasks:
             raise ConfigError(f"{key}.{name}", f"unknown task {name!r}; tasks: "
-                              f"{', '.join(c.tasks)}")
+                              f"{', '.join(tasks)}")
         if (isinstance(value, bool) or not isinstance(value, int | float)
                 or not math.isfinite(value) or value <= 0):
-            raise ConfigError(f"{key}.{name}", "must be a number > 0 (a dev loss the task's "
-                              f"is divided by), got {value!r}")
+            raise ConfigError(f"{key}.{name}", f"must be a number > 0 ({what}), got "
+                              f"{value!r}")
 
 
 def _check_sampler_task_keys(c: ml_collections.ConfigDict) -> None:

@@ -110,15 +110,16 @@ class GroupTrainer:
         first = [p for p in planned if len(p.network.tasks) == 1 or p.affinity]
         second = [p for p in planned if p not in first]
         done = self._execute(first, order, {})
-        # Each member's single-task dev loss at the group's own length (full size).
+        # A group's members are normalised by their single-task networks at the group's
+        # length: train those the plan lacks (a --retrain set's, say) first.
+        lacking_singles: dict[tuple, PlannedRun] = {}
+        for group in second:
+            for task in sorted(group.network.tasks):
+                single = PlannedRun(Network(frozenset({task})), group.fraction)
+                if single.key not in done:
+                    lacking_singles.setdefault(single.key, single)
+        done.update(self._execute(list(lacking_singles.values()), order, {}))
         baselines: dict[float, dict[str, float]] = {}
-        singles = [p for p in planned if len(p.network.tasks) == 1 and p.network.size == FULL]
-        needed = {p.key: p for p in [*singles, *(PlannedRun(Network(frozenset({t})),
-                                                              q.fraction)
-                                                   for q in second for t in q.network.tasks)]}
-        done.update(self._execute([p for key, p in sorted(
-            needed.items(), key=lambda kv: (kv[0][1], sorted(kv[0][0].tasks)))
-            if key not in done], order, {}))
         for key, run in done.items():
             network, fraction, affinity = key
             if run.finished and len(network.tasks) == 1 and network.size == FULL \

@@ -20,18 +20,17 @@ AFFINITY_FILE = "affinity.json"
 #: run goes; a resumed run measures the steps after its checkpoint again (the same values:
 #: the step is replayed) and the last line of a step wins.
 MEASUREMENTS_FILE = "affinity_steps.jsonl"
-SUM = tf.distribute.ReduceOp.SUM
 
 
 @CALLBACKS.register("tag_affinity")
 class TagAffinity(Callback):
     """Every ``every`` steps of the ``all`` step, for each task i: the shared variables
     take, in place, the lookahead step of i's gradient alone, ``theta' = theta - lr g_i``
-    (``lr`` the optimizer's learning rate at that step; g_i all-reduced over replicas), every
-    task j's loss is taken again on the step's batch, ``Z(i->j) = 1 - L_j(theta') /
-    L_j(theta)``, and the variables are put back. Both passes replay the step's dropout
-    masks (the model's non-trainable state is set back to its value before each), and that
-    state is put back after, so a run with the callback trains exactly as one without it.
+    (``lr`` the optimizer's learning rate at that step), every task j's loss is taken on the
+    step's batch before and after that step, ``Z(i->j) = 1 - L_j(theta') / L_j(theta)``, and
+    the variables are put back. All these passes draw the same dropout masks (the model's
+    non-trainable state is set back to one value before each), and that state is put back
+    after, so a run with the callback trains exactly as one without it.
     ``Z`` is averaged over the run's measurements and written to ``affinity.json`` in the
     workdir (and each measurement to TensorBoard as ``affinity/<i>/<j>``): positive when i's
     step helps j.
@@ -99,12 +98,11 @@ class TagAffinity(Callback):
         return tf.stack([tf.cast(losses[name], tf.float32) for name in self.names])
 
     def _measure(self, context):
-        replica = tf.distribute.get_replica_context()
         model = context.model.model
         # The state the step's forward passes started from is gone (their dropout generators
-        # moved on); this one serves both passes of each task, so they draw the same masks.
+        # moved on); this one serves every pass here, so they draw the same masks, and is
+        # put back at the end. (Default strategy only: no all-reduce; see check_config.)
         state = [tf.identity(v) for v in model.non_trainable_variables]
-        after_step = state
         shared = self.shared
         saved = [tf.identity(v) for v in shared]
         lr = tf.cast(_learning_rate(context.optimizer), tf.float32)
@@ -114,12 +112,11 @@ class TagAffinity(Callback):
             grads = context.tape.gradient(context.losses[name], shared)
             for variable, grad, value in zip(shared, grads, saved, strict=True):
                 if grad is not None:
-                    grad = replica.all_reduce(SUM, tf.convert_to_tensor(grad))
-                    variable.assign(value - lr * grad)
+                    variable.assign(value - lr * tf.convert_to_tensor(grad))
             rows.append(self._losses(context, state))
             for variable, value in zip(shared, saved, strict=True):
                 variable.assign(value)
-        for variable, value in zip(model.non_trainable_variables, after_step, strict=True):
+        for variable, value in zip(model.non_trainable_variables, state, strict=True):
             variable.assign(value)
         out = {"measured": tf.constant(1.0)}
         for b, j in enumerate(self.names):

@@ -242,29 +242,6 @@ def test_every_schema_key_is_documented():
                 assert "#" in stripped or previous.startswith("#"), f"undocumented: {stripped}"
 
 
-@pytest.fixture(scope="module")
-def sentiment_split(tmp_path_factory):
-    """The deduplicated MR/SUBJ/SST split and the SST-train lexicon, written once by
-    tfmtl-data (or a skip without the corpora)."""
-    import subprocess
-    import sys
-
-    from tests.cli_helpers import env
-    from tests.conftest import SHARED_DATA
-
-    if not (SHARED_DATA / "sst").is_dir():
-        pytest.skip(f"corpus 'sst' not found at {SHARED_DATA / 'sst'}")
-    out = tmp_path_factory.mktemp("split")
-    for command in (["split", f"--config={REPO_ROOT / 'configs' / 'sentiment_corpora.py'}",
-                     f"--config.data_dir={SHARED_DATA}", f"--out={out}"],
-                    ["lexicon", f"--out={out / 'lexicon.tsv'}",
-                     str(SHARED_DATA / "sst" / "train.txt")]):
-        result = subprocess.run([sys.executable, "-m", "tfmtl.cli.data", *command],
-                                env=env(), capture_output=True, text=True, timeout=300)
-        assert result.returncode == 0, result.stderr
-    return out
-
-
 @pytest.mark.parametrize("name", ["quickstart", "conll2000_pos_chunk", "ud_pos",
                                   "sentiment_corpora", "polarity", "sharing_classification",
                                   "sharing_tagging"])

@@ -40,12 +40,22 @@ def test_every_weighting_and_representation_mode_is_a_variant_of_both_benchmarks
         module.build_sweep("ud", [0], ["equal", "pcgrad_rep"], "/data")
 
 
+def _data_dir(name, request):
+    """The corpora a config reads: UD EWT, or the deduplicated split tfmtl-data writes."""
+    if name.startswith("weighting_ud"):
+        return str(request.getfixturevalue("shared_data")("ud_english_ewt"))
+    return str(request.getfixturevalue("sentiment_split"))
+
+
 @pytest.mark.parametrize("name", ["weighting_ud.py", "weighting_classification.py"])
-def test_every_variant_validates_and_trains_each_task_as_often_as_alone(name):
+def test_every_variant_validates_and_trains_each_task_as_often_as_alone(name, request):
     module = _config_module(name)
+    data_dir = _data_dir(name, request)
     steps = {}
     for variant in module.variants():
-        config = validate(module.get_config(variant))
+        raw = module.get_config(variant)
+        raw.data_dir = data_dir
+        config = validate(raw)
         assert config.training.weighting.get("gradients", "exact") == (
             "representation" if variant.endswith("_rep") else "exact")
         steps[variant] = config.training.steps
@@ -55,12 +65,16 @@ def test_every_variant_validates_and_trains_each_task_as_often_as_alone(name):
     assert len(set(steps.values())) == 1, steps
 
 
-def test_the_classification_baselines_are_the_sharing_benchmarks_runs():
+def test_the_classification_baselines_are_the_sharing_benchmarks_runs(sentiment_split):
     weighting = _config_module("weighting_classification.py")
     sharing = _config_module("sharing_classification.py")
+    resolved = []
     for task in ("mr", "subj", "sst"):
-        assert (validate(weighting.get_config(task)).to_dict()
-                == validate(sharing.get_config(task)).to_dict())
+        for module in (weighting, sharing):
+            raw = module.get_config(task)
+            raw.data_dir = str(sentiment_split)
+            resolved.append(validate(raw).to_dict())
+        assert resolved[-2] == resolved[-1]
 
 
 @pytest.mark.slow  # Six tiny trainings on UD EWT, then the same command again.

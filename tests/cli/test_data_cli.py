@@ -40,7 +40,7 @@ def test_synth_writes_and_reports_the_corpus(corpus):
         for suffix in ("conll", "tsv", "src", "tgt", "trees")
     }
     assert {path.name for path in out.iterdir()} == expected | {"README.txt"}
-    assert f"wrote 200 synthetic sentences (seed 4) to {out}" in stdout
+    assert f"wrote 200 synthetic sentences (seed 4, ner chunks) to {out}" in stdout
     assert "train: 160 sentences" in stdout and "dev: 20 sentences" in stdout
     assert "dev OOV rate" in stdout and str(out / "test.trees") in stdout
 

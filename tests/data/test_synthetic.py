@@ -229,3 +229,43 @@ def test_relatedness_table_covers_every_pair_of_tasks():
     assert set(TASK_RELATEDNESS.values()) == {"strong", "moderate", "weak", "none"}
     assert TASK_RELATEDNESS[("chunk", "pos")] == "strong"
     assert TASK_RELATEDNESS[("label", "pos")] == "none"
+
+
+def test_lexical_ner_changes_only_the_entities_and_ignores_the_syntax(corpus):
+    lexical = generate(1500, 11, ner="lexical")
+    assert [s.tokens for s in lexical] == [s.tokens for s in corpus]
+    for a, b in zip(corpus, lexical, strict=True):
+        assert (a.fields["pos"], a.fields["chunk"], a.label, a.target) == (
+            b.fields["pos"], b.fields["chunk"], b.label, b.target)
+    # Each form has one tag wherever it stands; every entity is one token long.
+    tag_of = collections.defaultdict(set)
+    for sentence in lexical:
+        for token, tag in zip(sentence.tokens, sentence.fields["ner"], strict=True):
+            tag_of[token].add(tag)
+        assert all(length == 1 for length in (e - s for _, s, e in spans(sentence.fields["ner"])))
+    assert all(len(tags) == 1 for tags in tag_of.values())
+    entities = {next(iter(tags)) for tags in tag_of.values()} - {"O"}
+    assert entities == {f"B-{kind}" for kind in ENTITY_TYPES}
+    forms = [token for token, tags in tag_of.items() if tags != {"O"}]
+    assert 0.08 < len(forms) / len(tag_of) < 0.18  # About one form in eight.
+    # Unrelated to the syntax: entities fall in every word class and chunk type, and a
+    # chunk's tags do not predict them.
+    classes = {pos for s in lexical for pos, ner in zip(s.fields["pos"], s.fields["ner"],
+                                                        strict=True) if ner != "O"}
+    assert {"NN", "NNS", "VBZ", "JJ", "NNP"} <= classes
+    names = sum(ner != "O" for s in corpus for ner in s.fields["ner"])
+    same = sum(a != "O" and b != "O" for s, t in zip(corpus, lexical, strict=True)
+               for a, b in zip(s.fields["ner"], t.fields["ner"], strict=True))
+    assert same < 0.3 * names
+
+
+def test_the_knob_is_checked_and_has_its_relatedness():
+    from tfmtl.data import task_relatedness
+
+    with pytest.raises(ValueError, match="unknown ner mode 'spans'"):
+        generate(10, 0, ner="spans")
+    assert task_relatedness() == TASK_RELATEDNESS
+    lexical = task_relatedness("lexical")
+    assert set(lexical) == set(TASK_RELATEDNESS)
+    assert lexical[("chunk", "ner")] == lexical[("ner", "pos")] == "none"
+    assert TASK_RELATEDNESS[("chunk", "ner")] == "moderate"

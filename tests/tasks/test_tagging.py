@@ -80,3 +80,26 @@ def test_config_checks(tmp_path):
     c.tasks.t = task_config("tagging", data=dict(format="synthetic", column="lemma"))
     with pytest.raises(ConfigError, match="not a synthetic column"):
         validate(c)
+
+
+def test_the_synthetic_ner_mode_is_checked_and_reads_its_own_column(tmp_path):
+    from tfmtl.data import generate
+    from tfmtl.tasks import data_source
+
+    c = base_config()
+    c.tasks.t = task_config("tagging", data=dict(format="synthetic", column="ner",
+                                                 ner="spans"))
+    with pytest.raises(ConfigError, match=r"config\.tasks\.t\.data\.ner: 'spans' is not one"):
+        validate(c)
+    path = tmp_path / "x.conll"
+    path.write_text("a DT\n\n", encoding="utf-8")
+    c.tasks.t = task_config("tagging", data=dict(format="conll", column="1", train=str(path),
+                                                 ner="lexical"))
+    with pytest.raises(ConfigError, match=r"data\.ner: only the synthetic corpus"):
+        validate(c)
+    c.tasks.t = task_config("tagging", data=dict(format="synthetic", column="ner",
+                                                 sentences=40, ner="lexical"))
+    data = validate(c).tasks.t.data
+    assert data_source.load_split(data, "train") == generate(40, 1, ner="lexical")[:32]
+    c.tasks.t.data.ner = "chunks"  # Same sentences, other labels: another training source.
+    assert data_source.train_source(data) != data_source.train_source(validate(c).tasks.t.data)

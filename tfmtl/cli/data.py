@@ -30,6 +30,7 @@ from absl import app, flags
 from ml_collections import config_flags
 
 from tfmtl.data import (
+    NER_MODES,
     READERS,
     CorpusStatistics,
     DataError,
@@ -44,6 +45,9 @@ from tfmtl.data import (
 _OUT = flags.DEFINE_string("out", None, "synth: folder to write the corpus to.")
 _SENTENCES = flags.DEFINE_integer("sentences", 10000, "synth: sentences to generate (>= 10).")
 _SEED = flags.DEFINE_integer("seed", 0, "synth: generator seed.")
+_NER = flags.DEFINE_enum("ner", "chunks", list(NER_MODES),
+                         "synth: the NER column: typed names, each a whole NP chunk "
+                         "(chunks), or a fixed function of the word form (lexical).")
 _FORMAT = flags.DEFINE_enum(
     "format", None, [*READERS, "parallel"], "check: format of the files to check."
 )
@@ -79,9 +83,10 @@ def _synth(arguments: list[str]) -> int:
         raise app.UsageError("synth needs --out=DIR")
     if _SENTENCES.value < 10:
         raise app.UsageError(f"--sentences must be at least 10, got {_SENTENCES.value}")
-    splits = synthetic_splits(_SENTENCES.value, _SEED.value)
+    splits = synthetic_splits(_SENTENCES.value, _SEED.value, _NER.value)
     written = write_corpus(_OUT.value, splits)
-    print(f"wrote {_SENTENCES.value} synthetic sentences (seed {_SEED.value}) to {_OUT.value}")
+    print(f"wrote {_SENTENCES.value} synthetic sentences (seed {_SEED.value}, ner "
+          f"{_NER.value}) to {_OUT.value}")
     for split, sentences in splits.items():
         tokens = sum(len(sentence.tokens) for sentence in sentences)
         print(f"  {split}: {len(sentences)} sentences, {tokens} tokens")

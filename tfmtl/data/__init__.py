@@ -20,11 +20,13 @@ from tfmtl.data.ptb import Delinearized, clean_tree, delinearize, linearize, rea
 from tfmtl.data.readers import READERS
 from tfmtl.data.sentence import Sentence
 from tfmtl.data.synthetic import (
+    NER_MODES,
     SYNTHETIC_PATH,
     SYNTHETIC_TASKS,
     TASK_RELATEDNESS,
     generate,
     synthetic_splits,
+    task_relatedness,
     write_corpus,
 )
 from tfmtl.data.text import read_text
@@ -34,6 +36,7 @@ from tfmtl.data.vocabulary import Vocabulary, build_char_vocabulary
 
 __all__ = [
     "CONLLU_FIELDS",
+    "NER_MODES",
     "READERS",
     "SYNTHETIC_PATH",
     "SYNTHETIC_TASKS",
@@ -63,5 +66,6 @@ __all__ = [
     "read_text",
     "read_tsv",
     "synthetic_splits",
+    "task_relatedness",
     "write_corpus",
 ]

@@ -80,6 +80,13 @@ label        pos          none      polarity is lexical, independent of the synt
 label        chunk        none      (as above)
 label        ner          none      names carry no polarity
 ===========  ===========  ========  ===========================================================
+
+The relatedness knob (``ner="lexical"``, :data:`NER_MODES`): the same sentences, but the NER
+column no longer follows the syntax: each word form is, by a fixed hash of the form alone, an
+entity of one type (one token long, ``B-TYPE``) or ``O``, about one form in eight, whatever
+its word class, chunk or context. NER is then a lexical lookup unrelated to POS and chunks
+(:func:`task_relatedness`): a grouping method should keep it apart from them where the
+default ``ner="chunks"`` puts it with them.
 """
 
 from __future__ import annotations
@@ -88,6 +95,7 @@ import bisect
 import functools
 import os
 import random
+import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -113,6 +121,37 @@ TASK_RELATEDNESS: dict[tuple[str, str], str] = {
     ("chunk", "label"): "none",
     ("label", "ner"): "none",
 }
+
+#: How the NER column is made: "chunks" (the default: typed names, each one whole NP chunk)
+#: or "lexical" (a fixed function of the word form, unrelated to the syntax).
+NER_MODES = ("chunks", "lexical")
+#: The entity types of the lexical NER column, drawn by the hash of the form.
+_LEXICAL_TYPES = ("PER", "LOC", "ORG")
+#: One form in this many is a lexical entity.
+_LEXICAL_RATE = 8
+
+
+def task_relatedness(ner: str = "chunks") -> dict[tuple[str, str], str]:
+    """:data:`TASK_RELATEDNESS` for a NER mode: with ``ner="lexical"`` the NER column shares
+    no structure with POS or chunks (and its entities are as lexical as a translation)."""
+    if ner not in NER_MODES:
+        raise ValueError(f"unknown ner mode {ner!r}; use one of {', '.join(NER_MODES)}")
+    table = dict(TASK_RELATEDNESS)
+    if ner == "lexical":
+        table.update({("ner", "pos"): "none", ("chunk", "ner"): "none",
+                      ("ner", "translation"): "weak"})
+    return table
+
+
+def lexical_entity(form: str) -> str:
+    """The entity tag of a form under ``ner="lexical"``: ``"B-TYPE"`` for one form in
+    :data:`_LEXICAL_RATE` (by the CRC-32 of the form: the same on every platform and run),
+    else ``"O"``."""
+    code = zlib.crc32(form.encode("utf-8"))
+    if code % _LEXICAL_RATE:
+        return "O"
+    return "B-" + _LEXICAL_TYPES[(code // _LEXICAL_RATE) % len(_LEXICAL_TYPES)]
+
 
 _LEXICON_SEED = 1511_06114
 _MAX_DEPTH = 2
@@ -774,12 +813,14 @@ def _annotate(tree: Tree) -> tuple[list[str], list[str], list[str], list[str]]:
     return tokens, tags, chunks, entities
 
 
-def generate(num_sentences: int, seed: int) -> list[Sentence]:
+def generate(num_sentences: int, seed: int, ner: str = "chunks") -> list[Sentence]:
     """Generates a corpus of the toy language (see the module docstring).
 
     Args:
         num_sentences: how many sentences.
         seed: the corpus seed; the same ``(num_sentences, seed)`` always gives the same corpus.
+        ner: how the NER column is made (:data:`NER_MODES`); the sentences and every other
+            annotation are the same whatever it is.
 
     Returns:
         Sentences with ``tokens``; ``fields`` ``"pos"``, ``"chunk"``, ``"ner"``; ``label``
@@ -788,6 +829,8 @@ def generate(num_sentences: int, seed: int) -> list[Sentence]:
     """
     if num_sentences < 0:
         raise ValueError(f"num_sentences must not be negative, got {num_sentences}")
+    if ner not in NER_MODES:
+        raise ValueError(f"unknown ner mode {ner!r}; use one of {', '.join(NER_MODES)}")
     lexicon = _lexicon()
     polarity = lexicon.polarity
     generator = _Generator(random.Random(seed), lexicon)
@@ -802,6 +845,8 @@ def generate(num_sentences: int, seed: int) -> list[Sentence]:
             continue
         negations = sum(token in _NEGATIONS for token in tokens)
         label = "pos" if (score > 0) != (negations % 2 == 1) else "neg"
+        if ner == "lexical":
+            entities = [lexical_entity(token) for token in tokens]
         sentences.append(
             Sentence(
                 tokens=tuple(tokens),
@@ -816,8 +861,10 @@ def generate(num_sentences: int, seed: int) -> list[Sentence]:
     return sentences
 
 
-def synthetic_splits(num_sentences: int, seed: int) -> dict[str, list[Sentence]]:
-    """Generates a corpus and cuts it into ``"train"``, ``"dev"`` and ``"test"`` (80/10/10).
+def synthetic_splits(num_sentences: int, seed: int, ner: str = "chunks"
+                     ) -> dict[str, list[Sentence]]:
+    """Generates a corpus (:func:`generate`) and cuts it into ``"train"``, ``"dev"`` and
+    ``"test"`` (80/10/10).
 
     Raises:
         ValueError: fewer than 10 sentences, which would leave a split empty.
@@ -826,7 +873,7 @@ def synthetic_splits(num_sentences: int, seed: int) -> dict[str, list[Sentence]]
         raise ValueError(
             f"num_sentences must be at least 10 to fill every split, got {num_sentences}"
         )
-    sentences = generate(num_sentences, seed)
+    sentences = generate(num_sentences, seed, ner)
     dev = num_sentences // 10
     test = num_sentences // 10
     train = num_sentences - dev - test

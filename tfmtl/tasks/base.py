@@ -12,7 +12,7 @@ import ml_collections
 import numpy as np
 
 from tfmtl.config import ConfigError
-from tfmtl.data import DataError, Sentence, Vocabulary
+from tfmtl.data import NER_MODES, DataError, Sentence, Vocabulary
 from tfmtl.data.sentiment import SST_LABELS, parse_class_files
 from tfmtl.tasks import data_source
 
@@ -131,6 +131,11 @@ class Task:
         if data.format == "synthetic":
             if data.sentences < 10:
                 raise ConfigError(f"{key}.data.sentences", f"must be >= 10, got {data.sentences}")
+            if data.ner not in NER_MODES:
+                raise ConfigError(f"{key}.data.ner", f"{data.ner!r} is not one of "
+                                  f"{', '.join(NER_MODES)}")
+        elif data.ner != "chunks":
+            raise ConfigError(f"{key}.data.ner", "only the synthetic corpus has a NER mode")
         else:
             if not data.train and data.format != "class_files":
                 raise ConfigError(f"{key}.data.train", "no training file given")

@@ -35,6 +35,9 @@ def data_config() -> ml_collections.ConfigDict:
     c.column = ""
     c.sentences = 5000  # For "synthetic": sentences generated (split 80/10/10).
     c.seed = 1  # For "synthetic": generator seed.
+    # For "synthetic": the NER column, "chunks" (typed names, each a whole NP chunk) or
+    # "lexical" (a fixed function of the word form, unrelated to POS and chunks).
+    c.ner = "chunks"
     # For "class_files": "class=file,class=file" (e.g. "positive=rt-polarity.pos,
     # negative=rt-polarity.neg"), one sentence per line; dev from `holdout`.
     c.classes = ""
@@ -54,7 +57,7 @@ def load_split(data: ml_collections.ConfigDict, split: str) -> list[Sentence]:
     if split not in SPLITS:
         raise ValueError(f"unknown split {split!r}; known: {', '.join(SPLITS)}")
     if data.format == "synthetic":
-        return list(_synthetic(data.sentences, data.seed)[split])
+        return list(_synthetic(data.sentences, data.seed, data.ner)[split])
     if data.holdout and not data.dev and split != "test":
         train = _read_split(data, "train")
         if len(train) <= data.holdout:
@@ -80,7 +83,7 @@ def _read_split(data: ml_collections.ConfigDict, split: str) -> tuple[Sentence, 
 def train_source(data: ml_collections.ConfigDict) -> tuple:
     """Identifies a data config's training sentences: equal keys, equal sentences."""
     if data.format == "synthetic":
-        return ("synthetic", data.sentences, data.seed)
+        return ("synthetic", data.sentences, data.seed, data.ner)
     holdout = data.holdout if not data.dev else 0
     if data.format == "class_files":
         return ("class_files", data.classes, holdout, data.encoding)
@@ -113,5 +116,5 @@ def _sst(path: str, labels: str, phrases: bool, encoding: str) -> tuple[Sentence
 
 
 @functools.lru_cache(maxsize=4)
-def _synthetic(sentences: int, seed: int) -> dict[str, list[Sentence]]:
-    return synthetic_splits(sentences, seed)
+def _synthetic(sentences: int, seed: int, ner: str) -> dict[str, list[Sentence]]:
+    return synthetic_splits(sentences, seed, ner)

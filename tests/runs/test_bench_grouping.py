@@ -57,24 +57,31 @@ def test_the_method_table_scores_picks_with_the_exhaustive_runs():
     assert len(list(module.feasible_covers("abc", [frozenset(g) for g in DEV], 2))) == 13
 
 
-def test_the_knob_table_checks_both_directions():
+def test_the_knob_table_checks_both_directions_at_the_largest_budget():
     module = load_bench(SCRIPT, "grouping")
 
-    def summary(ner_with_chunk, pick):
+    def summary(ner_with_chunk, picks):
         dev = {"pos": {"pos": 1.0}, "chunk": {"chunk": 1.0}, "ner": {"ner": 1.0},
-               "chunk_ner": {"chunk": 0.9, "ner": ner_with_chunk}}
+               "chunk_ner": {"chunk": 0.9, "ner": ner_with_chunk},
+               "ner_pos": {"ner": 1.1, "pos": 1.0}}
         networks = [_entry(g.split("_"), d) for g, d in dev.items()]
-        per_task = {t: i for i, g in enumerate(pick) for t in g}
-        return {"networks": networks, "groups": {"methods": {"exhaustive": {
-            "2": _pick(pick, per_task, 0.0)}}}}
+        found = {}
+        for budget, pick in picks.items():
+            per_task = {t: i for i, g in enumerate(pick) for t in g}
+            found[budget] = _pick(pick, per_task, 0.0)
+        return {"networks": networks, "groups": {"methods": {"exhaustive": found}}}
 
-    related = summary(0.8, [["chunk", "ner"], ["pos"]])
-    unrelated = summary(1.2, [["chunk", "pos"], ["ner"]])
+    related = summary(0.8, {"2": [["chunk", "pos"], ["ner"]],
+                            "3": [["chunk", "ner"], ["pos"], ["chunk"]]})
+    unrelated = summary(1.2, {"2": [["chunk", "ner"], ["pos"]],
+                              "3": [["chunk"], ["ner"], ["pos"]]})
     table, checks = module.knob_table({"chunks": related, "lexical": unrelated})
-    assert checks == {"chunks@2": True, "lexical@2": True}
-    assert "| chunks | 0.800 | 0.900 | 2 | {chunk,ner} + {pos} | yes | yes |" in table
+    # Budget 2 is shown, not checked: a shortage of networks may force a pairing.
+    assert checks == {"chunks@3": True, "lexical@3": True}
+    assert "| chunks | 0.800 | 1.100 | 3 | {chunk,ner} + {pos} + {chunk} | yes | yes |" in table
+    assert "| lexical | 1.200 | 1.100 | 2 | {chunk,ner} + {pos} | yes | (not checked) |" in table
     _, checks = module.knob_table({"chunks": unrelated, "lexical": related})
-    assert checks == {"chunks@2": False, "lexical@2": False}
+    assert checks == {"chunks@3": False, "lexical@3": False}
 
 
 @pytest.mark.slow  # Fourteen tiny trainings of the synthetic corpus, then the command again.
@@ -92,7 +99,7 @@ def test_synthetic_from_the_store(tmp_path):
     assert first.returncode in (0, 1), first.stderr[-3000:]
     rows = [line for line in first.stdout.splitlines() if line.startswith(("| chunks",
                                                                              "| lexical"))]
-    assert len(rows) == 4 and "knob check: chunks@2" in first.stdout
+    assert len(rows) == 4 and "knob check: chunks@3" in first.stdout
     data = json.loads(summary.read_text())
     assert set(data) == {"chunks", "lexical"}
     assert len({n["run_id"] for s in data.values() for n in s["networks"]}) == 14

@@ -109,12 +109,28 @@ def search_summary(workdir: str, runs_dir: str | None) -> dict:
     affinity = None
     for network in networks:
         record = store.record(network["run_id"]) if store else None
-        network["wall_s"] = (sum(a.get("wall_s") or 0.0 for a in record["attempts"])
-                             if record else None)
+        network["wall_s"] = attempts_seconds(record["attempts"]) if record else None
         if network["affinity"] and network["status"] == "finished":
             affinity = read_affinity(network["workdir"])
         network.pop("workdir", None)
     return {"groups": groups, "networks": networks, "affinity": affinity}
+
+
+def attempts_seconds(attempts) -> float:
+    """A run's wall-clock seconds over its attempts. An attempt killed before it could
+    record its time counts until the next attempt started (an upper bound); a last one
+    without a time counts nothing."""
+    from datetime import datetime
+
+    total = 0.0
+    for index, attempt in enumerate(attempts):
+        if attempt.get("wall_s") is not None:
+            total += attempt["wall_s"]
+        elif index + 1 < len(attempts):
+            start, restart = (datetime.strptime(a["started"], "%Y-%m-%dT%H:%M:%S%z")
+                              for a in (attempt, attempts[index + 1]))
+            total += (restart - start).total_seconds()
+    return total
 
 
 def _scores(networks, split: str, fraction: float = 1.0) -> dict:

@@ -84,6 +84,14 @@ def test_the_knob_table_checks_both_directions_at_the_largest_budget():
     assert checks == {"chunks@3": False, "lexical@3": False}
 
 
+def test_a_killed_attempt_counts_until_the_next_started():
+    module = load_bench(SCRIPT, "grouping")
+    attempts = [{"started": "2026-12-08T00:23:36+0000", "wall_s": None},
+                {"started": "2026-12-08T00:26:40+0000", "wall_s": 37.25}]
+    assert module.attempts_seconds(attempts) == 184 + 37.25
+    assert module.attempts_seconds(attempts[:1]) == 0.0
+
+
 @pytest.mark.slow  # Fourteen tiny trainings of the synthetic corpus, then the command again.
 def test_synthetic_from_the_store(tmp_path):
     tiny = ["training.steps=12", "training.eval_every=6", "training.checkpoint_every=6",

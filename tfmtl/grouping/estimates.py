@@ -12,9 +12,10 @@ in where their scores come from:
   of three or more is the mean of its scores in the pairs with each other
   member; singles and pairs as measured.
 * :func:`tag`: Fifty et al.'s task affinity grouping. ``Z[i][j]`` is the
-  affinity of task ``i`` onto task ``j`` (the lookahead step on ``i``'s gradient
-  lowers ``j``'s loss by ``Z``, relative and per unit of learning rate, averaged
-  over the run). As in TAG's network selection, task ``j``'s score in a group
+  affinity of task ``i`` onto task ``j`` (one plain gradient step on ``i``'s
+  gradient, at the optimizer's learning rate, lowers ``j``'s loss by the fraction
+  ``Z``, as in TAG's paper: not divided by the learning rate; averaged over the
+  run). As in TAG's network selection, task ``j``'s score in a group
   of two or more is the affinity onto ``j`` from the other members, averaged
   over them (``reduction="sum"`` totals them instead), negated so that lower is
   better: the search's total is then minus TAG's objective, and the search

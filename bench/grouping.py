@@ -231,8 +231,8 @@ def method_table(summary: dict) -> tuple[str, dict]:
                              for t, e in scored.per_task.items())
             gap = 100 * (scored.total - optimum) / optimum
             regret = (scored.total - optimum) / random_regret if random_regret else 0.0
-            label = " + ".join("{" + ",".join(n.sorted_tasks(tasks)) + "}"
-                               for n in scored.networks)
+            # The networks the method chose (evaluate drops those that score no task).
+            label = " + ".join("{" + ",".join(n.sorted_tasks(tasks)) + "}" for n in chosen)
             data[budget]["methods"][method] = {
                 "networks": [n.sorted_tasks(tasks) for n in scored.networks],
                 "dev_total": scored.total, "test_total": test_total, "gap_pct": gap,

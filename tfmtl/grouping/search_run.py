@@ -14,7 +14,14 @@ import sys
 from collections.abc import Sequence
 
 from tfmtl.files import atomic_write_text
-from tfmtl.grouping.networks import HALF, BudgetError, GroupingError, Network, parse_budget
+from tfmtl.grouping.networks import (
+    HALF,
+    BudgetError,
+    GroupingError,
+    Network,
+    format_budget,
+    parse_budget,
+)
 from tfmtl.grouping.plan import PlannedRun, plan_runs
 from tfmtl.grouping.report import (
     ALL_IN_ONE,
@@ -24,7 +31,7 @@ from tfmtl.grouping.report import (
     budget_tables,
     write_groups_json,
 )
-from tfmtl.grouping.search import search_budgets
+from tfmtl.grouping.search import cheapest_cover, search_budgets
 from tfmtl.grouping.trainings import GroupTrainer, estimates, group_scores, variant_name
 
 GROUPS_FILE = "groups.json"
@@ -142,6 +149,7 @@ def _run_grouping(request: GroupingRequest) -> GroupingOutcome:
     runs = trainer.train(plan.runs, tasks)
     found, missing = estimates(plan, runs)
     methods = {}
+    unaffordable = False
     for method, estimate in found.items():
         covered = tuple(t for t in estimate.tasks
                         if any(t in network.tasks for network in estimate.scores))
@@ -155,12 +163,24 @@ def _run_grouping(request: GroupingRequest) -> GroupingOutcome:
                 continue
             estimate = dataclasses.replace(estimate, tasks=covered, scores={
                 n: v for n, v in estimate.scores.items() if n.tasks <= set(covered)})
-        methods[method] = search_budgets(estimate, budgets, solver=request.solver)
+        # The all-task network failed, say: the networks that finished may not cover the
+        # tasks within a budget the plan could; those budgets get no answer.
+        cheapest = cheapest_cover(estimate)
+        affordable = [b for b in budgets if b >= cheapest]
+        if len(affordable) < len(budgets):
+            unaffordable = True
+            print(f"tfmtl-group: {method}: the networks that finished cover the tasks at a "
+                  f"cost of {format_budget(cheapest)} at least: no answer at budget "
+                  + ", ".join(format_budget(b) for b in budgets if b < cheapest),
+                  file=sys.stderr)
+        if affordable:
+            methods[method] = search_budgets(estimate, affordable, solver=request.solver)
     measured = {}
     retrained = {}
     if request.retrain:
         measured, retrained = _retrain(trainer, methods, tasks, runs)
-    incomplete = any(not run.finished for run in [*runs.values(), *retrained.values()])
+    incomplete = unaffordable or any(not run.finished
+                                     for run in [*runs.values(), *retrained.values()])
     report = GroupingReport(tasks, request.score, methods, measured,
                             {m: g for m, g in missing.items() if g})
     full, _ = group_scores(runs)

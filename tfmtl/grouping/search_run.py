@@ -149,7 +149,6 @@ def _run_grouping(request: GroupingRequest) -> GroupingOutcome:
     runs = trainer.train(plan.runs, tasks)
     found, missing = estimates(plan, runs)
     methods = {}
-    unaffordable = False
     for method, estimate in found.items():
         covered = tuple(t for t in estimate.tasks
                         if any(t in network.tasks for network in estimate.scores))
@@ -164,11 +163,11 @@ def _run_grouping(request: GroupingRequest) -> GroupingOutcome:
             estimate = dataclasses.replace(estimate, tasks=covered, scores={
                 n: v for n, v in estimate.scores.items() if n.tasks <= set(covered)})
         # The all-task network failed, say: the networks that finished may not cover the
-        # tasks within a budget the plan could; those budgets get no answer.
+        # tasks within a budget the plan could; those budgets get no answer (and the
+        # failed run already marks the search incomplete).
         cheapest = cheapest_cover(estimate)
         affordable = [b for b in budgets if b >= cheapest]
         if len(affordable) < len(budgets):
-            unaffordable = True
             print(f"tfmtl-group: {method}: the networks that finished cover the tasks at a "
                   f"cost of {format_budget(cheapest)} at least: no answer at budget "
                   + ", ".join(format_budget(b) for b in budgets if b < cheapest),
@@ -179,8 +178,7 @@ def _run_grouping(request: GroupingRequest) -> GroupingOutcome:
     retrained = {}
     if request.retrain:
         measured, retrained = _retrain(trainer, methods, tasks, runs)
-    incomplete = unaffordable or any(not run.finished
-                                     for run in [*runs.values(), *retrained.values()])
+    incomplete = any(not run.finished for run in [*runs.values(), *retrained.values()])
     report = GroupingReport(tasks, request.score, methods, measured,
                             {m: g for m, g in missing.items() if g})
     full, _ = group_scores(runs)
